@@ -1,0 +1,204 @@
+//! `doctor`: is this machine ready for the workshop, and if not, what to do.
+
+use std::path::Path;
+use std::process::Command;
+
+use anstream::println;
+
+use crate::manifest::Workshop;
+use crate::testrun::cargo;
+use crate::ui::{FAIL, PASS, TITLE, WARN, paint};
+
+/// One line of the report.
+enum Finding {
+    Ok(String),
+    /// Something optional is missing: only some steps or the book need it.
+    Optional(String),
+    /// The workshop will not work until this is fixed.
+    Problem(String),
+}
+
+/// Prints the report; returns false when something must be fixed.
+pub fn doctor(workshop: &Workshop) -> bool {
+    let findings = vec![
+        toolchain(workshop),
+        workspace(workshop),
+        offline_ready(workshop),
+        disk(workshop),
+        optional_tool(
+            "mdbook",
+            &["--version"],
+            "to read the book locally: `cargo install mdbook --locked --version 0.5.4`, then `mdbook serve book`",
+        ),
+        optional_tool(
+            "nats-server",
+            &["--version"],
+            "only for the last step (the real broker): `apt-get install nats-server`, `brew install nats-server`, or the release from nats.io",
+        ),
+    ];
+    println!("{}\n", paint(TITLE, "Workshop doctor"));
+    let mut healthy = true;
+    for finding in findings {
+        match finding {
+            Finding::Ok(text) => println!(" {} {text}", paint(PASS, "✓")),
+            Finding::Optional(text) => println!(" {} {text}", paint(WARN, "-")),
+            Finding::Problem(text) => {
+                healthy = false;
+                println!(" {} {text}", paint(FAIL, "✗"));
+            }
+        }
+    }
+    println!();
+    if healthy {
+        println!("Ready. Start with `cargo workshop`.");
+    } else {
+        println!("Fix the lines marked ✗, then run `cargo workshop doctor` again.");
+    }
+    healthy
+}
+
+/// The minimum Rust version comes from the workspace's `rust-version`.
+fn toolchain(workshop: &Workshop) -> Finding {
+    let wanted = std::fs::read_to_string(workshop.path("Cargo.toml"))
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix("rust-version").map(str::to_owned))
+        })
+        .map(|v| {
+            v.trim_matches(|c: char| c == '=' || c == '"' || c.is_whitespace())
+                .to_owned()
+        })
+        .unwrap_or_else(|| "1.88".to_owned());
+    let Some(output) = run("rustc", &["--version"]) else {
+        return Finding::Problem(
+            "rustc is not on your PATH: install Rust with rustup (https://rustup.rs)".to_owned(),
+        );
+    };
+    let found = output.split_whitespace().nth(1).unwrap_or("").to_owned();
+    if version_at_least(&found, &wanted) {
+        Finding::Ok(format!(
+            "{} (the workshop needs {wanted} or newer)",
+            output.trim()
+        ))
+    } else {
+        Finding::Problem(format!(
+            "{} is older than {wanted}: run `rustup update stable`",
+            output.trim()
+        ))
+    }
+}
+
+/// `1.95.0` >= `1.88`, comparing the numbers in order.
+pub fn version_at_least(found: &str, wanted: &str) -> bool {
+    let numbers = |v: &str| -> Vec<u64> {
+        v.split(['.', '-'])
+            .map_while(|part| part.parse().ok())
+            .collect()
+    };
+    let (found, wanted) = (numbers(found), numbers(wanted));
+    if found.is_empty() {
+        return false;
+    }
+    for i in 0..wanted.len().max(found.len()) {
+        let (f, w) = (
+            found.get(i).copied().unwrap_or(0),
+            wanted.get(i).copied().unwrap_or(0),
+        );
+        if f != w {
+            return f > w;
+        }
+    }
+    true
+}
+
+fn workspace(workshop: &Workshop) -> Finding {
+    let mut missing = Vec::new();
+    for step in workshop.steps() {
+        for dir in [step.exercise_dir(), step.solution_dir()] {
+            if !workshop.path(&dir).join("Cargo.toml").is_file() {
+                missing.push(dir.display().to_string());
+            }
+        }
+    }
+    if !workshop.path("Cargo.lock").is_file() {
+        missing.push("Cargo.lock".to_owned());
+    }
+    if missing.is_empty() {
+        Finding::Ok(format!(
+            "workspace at {} with {} steps",
+            workshop.root.display(),
+            workshop.steps().len()
+        ))
+    } else {
+        Finding::Problem(format!(
+            "missing from the workspace: {} (restore with `git checkout -- <path>` or reclone)",
+            missing.join(", ")
+        ))
+    }
+}
+
+/// Meetup Wi-Fi is bad: everything must be downloaded before the talk.
+fn offline_ready(workshop: &Workshop) -> Finding {
+    let ok = Command::new(cargo())
+        .current_dir(&workshop.root)
+        .args(["fetch", "--offline", "--locked", "--quiet"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if ok {
+        Finding::Ok("all dependencies are downloaded: the workshop works offline".to_owned())
+    } else {
+        Finding::Problem(
+            "some dependencies are not downloaded yet: run `cargo fetch` while you are online"
+                .to_owned(),
+        )
+    }
+}
+
+/// A cold build of every step needs a few GiB in `target/`.
+fn disk(workshop: &Workshop) -> Finding {
+    const NEEDED: u64 = 3 << 30;
+    match fs4::available_space(&workshop.root) {
+        Ok(free) if free >= NEEDED => Finding::Ok(format!("{:.1} GiB free on disk", gib(free))),
+        Ok(free) => Finding::Problem(format!(
+            "only {:.1} GiB free on disk; the builds need about {:.0} GiB: free some space (`cargo clean` in old projects helps)",
+            gib(free),
+            gib(NEEDED)
+        )),
+        Err(e) => Finding::Optional(format!("cannot tell the free disk space ({e})")),
+    }
+}
+
+fn gib(bytes: u64) -> f64 {
+    bytes as f64 / f64::from(1u32 << 30)
+}
+
+fn optional_tool(name: &str, args: &[&str], how: &str) -> Finding {
+    match run(name, args) {
+        Some(version) => Finding::Ok(version.lines().next().unwrap_or(name).trim().to_owned()),
+        None => Finding::Optional(format!("{name} not found: {how}")),
+    }
+}
+
+fn run(program: impl AsRef<Path>, args: &[&str]) -> Option<String> {
+    let output = Command::new(program.as_ref()).args(args).output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_at_least;
+
+    #[test]
+    fn versions_compare_by_number_not_by_text() {
+        assert!(version_at_least("1.95.0", "1.88"));
+        assert!(version_at_least("1.88.0", "1.88"));
+        assert!(version_at_least("1.100.0", "1.88"));
+        assert!(!version_at_least("1.87.1", "1.88"));
+        assert!(!version_at_least("", "1.88"));
+    }
+}

@@ -1,0 +1,129 @@
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use workshop::learner::{self, Verbosity};
+use workshop::manifest::{MANIFEST_FILE, Workshop};
+use workshop::ui::{FAIL, paint};
+use workshop::{doctor, maintain, watch};
+
+/// Unstoppable Events: a hands-on workshop on reliable event-driven systems.
+///
+/// Without a command, shows your progress and where to go next.
+#[derive(Parser)]
+#[command(name = "cargo workshop", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Show every step with its state, and what to do next (the default).
+    Progress,
+    /// Run a step's tests and show what fails (default: the current step).
+    Check {
+        /// A step number or name: `1`, `01`, `events`, `01-events`.
+        step: Option<String>,
+        /// Show every failing test and every compiler error, not just the first.
+        #[arg(long)]
+        all: bool,
+        /// Also print cargo's whole output.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Check again every time you save a file under steps/.
+    Watch {
+        /// Stay on this step instead of following your progress.
+        step: Option<String>,
+        /// Poll for changes every second, for file systems without change events.
+        #[arg(long)]
+        poll: bool,
+    },
+    /// Show the next hint for the exercise you are on.
+    Hint {
+        step: Option<String>,
+        /// Show all hints at once.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Put a step back as the workshop made it (your version is backed up first).
+    Reset {
+        step: String,
+        /// Only restore the test files.
+        #[arg(long)]
+        tests: bool,
+        /// Do not ask before replacing files.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Compare your code with the reference solution.
+    Diff { step: String },
+    /// Print the reference solution.
+    Solution { step: String },
+    /// Check that this machine is ready for the workshop.
+    Doctor,
+    /// Maintainers: rewrite steps/ and generated book pages from solutions/.
+    Generate,
+    /// Maintainers and CI: every check of the steps (see CONTRIBUTING.md).
+    Verify {
+        /// Only the fast checks: structure and generated files.
+        #[arg(long)]
+        no_tests: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            // One line: what went wrong and, in the message, what to do.
+            anstream::eprintln!("{} {e:#}", paint(FAIL, "error:"));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Finds the workshop from the current directory; when run from outside it (say,
+/// `cargo run --manifest-path ...`), from where this crate was built.
+fn find_workshop() -> Result<Workshop> {
+    let cwd = std::env::current_dir()?;
+    let from_cwd = cwd.ancestors().find(|d| d.join(MANIFEST_FILE).is_file());
+    let built_in = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from);
+    match (from_cwd, built_in) {
+        (Some(root), _) => Workshop::load(root),
+        (None, Some(root)) if root.join(MANIFEST_FILE).is_file() => Workshop::load(&root),
+        _ => Workshop::discover(&cwd),
+    }
+}
+
+fn run(cli: Cli) -> Result<bool> {
+    let workshop = find_workshop()?;
+    match cli.command.unwrap_or(Cmd::Progress) {
+        Cmd::Progress => learner::show_progress(&workshop).map(|()| true),
+        Cmd::Check { step, all, raw } => {
+            let step = learner::chosen_step(&workshop, step.as_deref())?;
+            learner::check(&workshop, step, Verbosity { all, raw })
+        }
+        Cmd::Watch { step, poll } => watch::watch(&workshop, step.as_deref(), poll).map(|()| true),
+        Cmd::Hint { step, all } => {
+            let step = learner::chosen_step(&workshop, step.as_deref())?;
+            learner::hint(&workshop, step, all).map(|()| true)
+        }
+        Cmd::Reset { step, tests, yes } => {
+            learner::reset(&workshop, workshop.step(&step)?, tests, yes).map(|()| true)
+        }
+        Cmd::Diff { step } => learner::diff(&workshop, workshop.step(&step)?).map(|()| true),
+        Cmd::Solution { step } => {
+            learner::solution(&workshop, workshop.step(&step)?).map(|()| true)
+        }
+        Cmd::Doctor => Ok(doctor::doctor(&workshop)),
+        Cmd::Generate => maintain::generate_all(&workshop).map(|()| true),
+        Cmd::Verify { no_tests } => maintain::verify(&workshop, !no_tests),
+    }
+}

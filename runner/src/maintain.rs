@@ -1,0 +1,302 @@
+//! The maintainer commands: `generate` writes the exercises and generated book pages
+//! from the solutions, `verify` checks everything CI checks about the steps.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anstream::println;
+use anyhow::{Context, Result};
+
+use crate::generate::{self, Drift, Variant};
+use crate::learner::backup_files;
+use crate::manifest::{Step, Workshop};
+use crate::testrun::{self, Status, cargo};
+use crate::ui::{DIM, FAIL, PASS, TITLE, paint};
+
+/// `generate`: rewrites every `steps/NN-slug/` and the generated book pages. Files
+/// it replaces or removes are backed up first, in case someone ran it on a checkout
+/// with a learner's work in it.
+pub fn generate_all(workshop: &Workshop) -> Result<()> {
+    let mut replaced = Vec::new();
+    let mut plan: Vec<(PathBuf, generate::Files, bool)> = Vec::new();
+    for step in workshop.steps() {
+        let files = generate::generate_step(workshop, step, Variant::Exercise)?;
+        plan.push((step.exercise_dir(), files, true));
+    }
+    plan.push((
+        PathBuf::new(),
+        generate::generate_book_pages(workshop)?,
+        false,
+    ));
+
+    for (dir, files, whole_dir) in &plan {
+        for drift in generate::compare(&workshop.root, dir, files, *whole_dir)? {
+            if let Drift::Changed(p) | Drift::Extra(p) = drift {
+                replaced.push(p);
+            }
+        }
+    }
+    if let Some(backup) = backup_files(workshop, &replaced)? {
+        println!("Replaced files are backed up in {}.", backup.display());
+    }
+    for (dir, files, whole_dir) in &plan {
+        if *whole_dir {
+            for drift in generate::compare(&workshop.root, dir, files, true)? {
+                if let Drift::Extra(p) = drift {
+                    std::fs::remove_file(workshop.path(&p))
+                        .with_context(|| format!("cannot remove {}", p.display()))?;
+                }
+            }
+        }
+        generate::write_files(&workshop.path(dir), files)?;
+    }
+    println!(
+        "Generated {} exercise crates and the book's hint and solution pages ({} files changed).",
+        workshop.steps().len(),
+        replaced.len()
+    );
+    Ok(())
+}
+
+/// What `verify` found: one line per check.
+#[derive(Default)]
+struct Report {
+    passed: usize,
+    failed: Vec<String>,
+}
+
+impl Report {
+    fn check(&mut self, ok: bool, what: impl Into<String>) {
+        let what = what.into();
+        if ok {
+            self.passed += 1;
+            println!(" {} {what}", paint(PASS, "✓"));
+        } else {
+            println!(" {} {what}", paint(FAIL, "✗"));
+            self.failed.push(what);
+        }
+    }
+}
+
+/// `verify`: every check of CONTRIBUTING.md, for every step. Returns whether all
+/// passed. With `run_tests` false only the fast checks run (structure, drift).
+pub fn verify(workshop: &Workshop, run_tests: bool) -> Result<bool> {
+    let mut report = Report::default();
+
+    println!("{}", paint(TITLE, "Structure"));
+    structure(workshop, &mut report)?;
+
+    println!("{}", paint(TITLE, "Generated files match the solutions"));
+    for step in workshop.steps() {
+        let files = generate::generate_step(workshop, step, Variant::Exercise)?;
+        let drift = generate::compare(&workshop.root, &step.exercise_dir(), &files, true)?;
+        report_drift(
+            &mut report,
+            &format!(
+                "{} is generated from its solution",
+                step.exercise_dir().display()
+            ),
+            &drift,
+        );
+    }
+    let pages = generate::generate_book_pages(workshop)?;
+    let drift = generate::compare(&workshop.root, Path::new(""), &pages, false)?;
+    report_drift(
+        &mut report,
+        "the book's hint and solution pages are generated",
+        &drift,
+    );
+
+    if run_tests {
+        println!("{}", paint(TITLE, "The runner and the cross-step tests"));
+        let status = Command::new(cargo())
+            .current_dir(&workshop.root)
+            .args([
+                "test",
+                "--package",
+                "workshop",
+                "--package",
+                "cross-step-tests",
+            ])
+            .status()
+            .context("cannot start cargo")?;
+        report.check(
+            status.success(),
+            "cargo test -p workshop -p cross-step-tests",
+        );
+
+        println!(
+            "{}",
+            paint(
+                TITLE,
+                "Each solution passes; each fresh exercise compiles and fails"
+            )
+        );
+        for step in workshop.steps() {
+            solution_passes(workshop, step, &mut report)?;
+            exercise_fails(workshop, step, &mut report)?;
+        }
+    }
+
+    println!();
+    if !report.failed.is_empty() {
+        println!("{}", paint(FAIL, "Failed checks:"));
+        for what in &report.failed {
+            println!("  - {what}");
+        }
+        println!(
+            "{}",
+            paint(
+                DIM,
+                "After changing a solution, `cargo workshop generate` rewrites its exercise."
+            )
+        );
+    }
+    // A closing line that CI and people can both read.
+    println!(
+        "verify: {} passed, {} failed",
+        report.passed,
+        report.failed.len()
+    );
+    Ok(report.failed.is_empty())
+}
+
+fn report_drift(report: &mut Report, what: &str, drift: &[Drift]) {
+    if drift.is_empty() {
+        report.check(true, what);
+    } else {
+        let details: Vec<String> = drift.iter().map(ToString::to_string).collect();
+        report.check(false, format!("{what}: {}", details.join("; ")));
+    }
+}
+
+/// Every step has its directories, chapter, files and tests; nothing is in
+/// `steps/` or `solutions/` that the manifest does not list.
+fn structure(workshop: &Workshop, report: &mut Report) -> Result<()> {
+    for parent in ["steps", "solutions"] {
+        let listed: Vec<String> = workshop.steps().iter().map(Step::id).collect();
+        let dir = workshop.path(parent);
+        let entries =
+            std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?;
+        for entry in entries {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            report.check(
+                listed.contains(&name),
+                format!("{parent}/{name} is listed in workshop.toml"),
+            );
+        }
+    }
+    for step in workshop.steps() {
+        report.check(
+            workshop.path(step.chapter()).is_file(),
+            format!(
+                "step {} has its chapter {}",
+                step.id(),
+                step.chapter().display()
+            ),
+        );
+        for exercise in &step.exercises {
+            let file = step.solution_dir().join(&exercise.file);
+            let test = step
+                .solution_dir()
+                .join("tests")
+                .join(format!("{}.rs", exercise.test));
+            report.check(
+                workshop.path(&file).is_file() && workshop.path(&test).is_file(),
+                format!(
+                    "exercise {}/{} has its file {} and its tests {}",
+                    step.id(),
+                    exercise.name,
+                    file.display(),
+                    test.display()
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn solution_passes(workshop: &Workshop, step: &Step, report: &mut Report) -> Result<()> {
+    let run = testrun::run_cargo_test(&workshop.root, &step.solution_crate(), &[])?;
+    if !run.compiled {
+        println!(
+            "{}",
+            run.errors
+                .first()
+                .map(String::as_str)
+                .unwrap_or(&run.output)
+        );
+        report.check(false, format!("{} compiles", step.solution_crate()));
+        return Ok(());
+    }
+    for outcome in run.outcomes.iter().filter(|o| o.status == Status::Failed) {
+        println!(
+            "   {} {} ({}): {}",
+            paint(FAIL, "✗"),
+            outcome.name,
+            outcome.target,
+            outcome
+                .message
+                .as_deref()
+                .unwrap_or("")
+                .lines()
+                .collect::<Vec<_>>()
+                .join(" / ")
+        );
+    }
+    report.check(
+        run.failed() == 0,
+        format!(
+            "{} passes all {} tests",
+            step.solution_crate(),
+            run.passed() + run.failed()
+        ),
+    );
+    for exercise in &step.exercises {
+        let count = run.of_target(&exercise.test).count();
+        report.check(
+            count > 0,
+            format!(
+                "exercise {}/{} has tests ({count})",
+                step.id(),
+                exercise.name
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn exercise_fails(workshop: &Workshop, step: &Step, report: &mut Report) -> Result<()> {
+    let run = testrun::run_cargo_test(&workshop.root, &step.exercise_crate(), &[])?;
+    if !run.compiled {
+        println!(
+            "{}",
+            run.errors
+                .first()
+                .map(String::as_str)
+                .unwrap_or(&run.output)
+        );
+    }
+    report.check(
+        run.compiled,
+        format!("fresh {} compiles", step.exercise_crate()),
+    );
+    if !run.compiled {
+        return Ok(());
+    }
+    for exercise in &step.exercises {
+        let failing = run
+            .of_target(&exercise.test)
+            .filter(|o| o.status == Status::Failed)
+            .count();
+        report.check(
+            failing > 0,
+            format!(
+                "fresh exercise {}/{} is not already solved ({failing} failing tests)",
+                step.id(),
+                exercise.name
+            ),
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! What the runner remembers between runs, and each step's state.
+//!
+//! The memory is a cache in `target/workshop/progress.toml`: the result of the last
+//! check of each step and a fingerprint of the files it checked. Nothing in it is
+//! precious. If it is deleted (`cargo clean`), a step is shown as "edited, not
+//! checked" until its next check, and the work itself is untouched.
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::generate::{self, Variant};
+use crate::manifest::{Step, Workshop};
+use crate::testrun::{Status, TestRun};
+
+/// The last check of one step.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StepRecord {
+    /// A hash of every file of the exercise when it was checked: a later edit
+    /// makes the record stale.
+    pub fingerprint: String,
+    pub compiled: bool,
+    pub passed: usize,
+    pub total: usize,
+    /// Passed and total tests per exercise name.
+    #[serde(default)]
+    pub exercises: BTreeMap<String, (usize, usize)>,
+    pub tests_changed: bool,
+}
+
+/// The whole cache.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Progress {
+    #[serde(default)]
+    pub steps: BTreeMap<String, StepRecord>,
+    /// How many hints of each exercise (`01-events/apply`) have been shown.
+    #[serde(default)]
+    pub hints_shown: BTreeMap<String, usize>,
+}
+
+/// Where a step stands, as the progress view shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepState {
+    /// The exercise is exactly as generated.
+    NotStarted,
+    /// Changed since the last check (or never checked).
+    Edited,
+    /// The last check of the current files.
+    Checked(StepRecord),
+}
+
+impl StepState {
+    pub fn is_done(&self) -> bool {
+        matches!(self, StepState::Checked(r) if r.compiled && !r.tests_changed && r.total > 0 && r.passed == r.total)
+    }
+}
+
+fn cache_path(workshop: &Workshop) -> PathBuf {
+    workshop.path("target/workshop/progress.toml")
+}
+
+impl Progress {
+    /// Reads the cache; a missing or unreadable one is an empty cache, because it
+    /// only ever holds what a check can recompute.
+    pub fn load(workshop: &Workshop) -> Self {
+        std::fs::read_to_string(cache_path(workshop))
+            .ok()
+            .and_then(|text| toml::from_str(&text).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn save(&self, workshop: &Workshop) -> Result<()> {
+        let path = cache_path(workshop);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let text = toml::to_string(self).context("cannot write the progress cache")?;
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+    }
+}
+
+/// A hash of every file under the exercise directory. Only compared with itself on
+/// the same machine, so std's hasher (fixed keys for `DefaultHasher::new`) is fine.
+pub fn fingerprint(workshop: &Workshop, step: &Step) -> Result<String> {
+    let dir = workshop.path(step.exercise_dir());
+    let mut files = Vec::new();
+    if dir.is_dir() {
+        generate::walk(&dir, Path::new(""), &mut files)?;
+    }
+    files.sort();
+    let mut hasher = std::hash::DefaultHasher::new();
+    for relative in files {
+        relative.hash(&mut hasher);
+        std::fs::read(dir.join(&relative))
+            .with_context(|| format!("cannot read {}", dir.join(&relative).display()))?
+            .hash(&mut hasher);
+    }
+    Ok(format!("{:016x}", hasher.finish()))
+}
+
+/// Whether the step's files are exactly as generated from the solution.
+pub fn is_pristine(workshop: &Workshop, step: &Step) -> Result<bool> {
+    let expected = generate::generate_step(workshop, step, Variant::Exercise)?;
+    let drift = generate::compare(&workshop.root, &step.exercise_dir(), &expected, false)?;
+    Ok(drift.is_empty())
+}
+
+/// The test files of a step that differ from the generated ones.
+pub fn changed_tests(workshop: &Workshop, step: &Step) -> Result<Vec<PathBuf>> {
+    let mut expected = generate::generate_step(workshop, step, Variant::Exercise)?;
+    expected.retain(|path, _| path.starts_with("tests"));
+    let drift = generate::compare(&workshop.root, &step.exercise_dir(), &expected, false)?;
+    let mut changed: Vec<PathBuf> = drift
+        .into_iter()
+        .map(|d| match d {
+            generate::Drift::Missing(p)
+            | generate::Drift::Extra(p)
+            | generate::Drift::Changed(p) => p,
+        })
+        .collect();
+    // A test file the learner added is theirs to keep, but it must not hide that
+    // the real tests changed; extra files under tests/ count too.
+    let tests_dir = workshop.path(step.exercise_dir()).join("tests");
+    if tests_dir.is_dir() {
+        let mut on_disk = Vec::new();
+        generate::walk(&tests_dir, Path::new(""), &mut on_disk)?;
+        for relative in on_disk {
+            let path = Path::new("tests").join(&relative);
+            if !expected.contains_key(&path) {
+                changed.push(step.exercise_dir().join(path));
+            }
+        }
+    }
+    Ok(changed)
+}
+
+/// The state of a step for the progress view.
+pub fn state(workshop: &Workshop, progress: &Progress, step: &Step) -> Result<StepState> {
+    if is_pristine(workshop, step)? {
+        return Ok(StepState::NotStarted);
+    }
+    let current = fingerprint(workshop, step)?;
+    Ok(match progress.steps.get(&step.id()) {
+        Some(record) if record.fingerprint == current => StepState::Checked(record.clone()),
+        _ => StepState::Edited,
+    })
+}
+
+/// Turns a test run into a record for the cache.
+pub fn record(step: &Step, run: &TestRun, fingerprint: String, tests_changed: bool) -> StepRecord {
+    let counted = |o: &&crate::testrun::TestOutcome| o.status != Status::Ignored;
+    let exercises = step
+        .exercises
+        .iter()
+        .map(|e| {
+            let outcomes: Vec<_> = run.of_target(&e.test).filter(counted).collect();
+            let passed = outcomes
+                .iter()
+                .filter(|o| o.status == Status::Passed)
+                .count();
+            (e.name.clone(), (passed, outcomes.len()))
+        })
+        .collect();
+    StepRecord {
+        fingerprint,
+        compiled: run.compiled,
+        passed: run.passed(),
+        total: run.outcomes.iter().filter(counted).count(),
+        exercises,
+        tests_changed,
+    }
+}

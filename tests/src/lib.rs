@@ -1,0 +1,1 @@
+//! Tests that the reference solutions of different steps fit together; see tests/.
