@@ -1,10 +1,9 @@
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use workshop::learner::{self, Verbosity};
-use workshop::manifest::{MANIFEST_FILE, Workshop};
+use workshop::manifest::Workshop;
 use workshop::ui::{FAIL, paint};
 use workshop::{doctor, maintain, watch};
 
@@ -87,19 +86,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// Finds the workshop from the current directory; when run from outside it (say,
-/// `cargo run --manifest-path ...`), from where this crate was built.
+/// Finds the workshop by walking up from the current directory, so the runner
+/// works from any subdirectory of the repository.
 fn find_workshop() -> Result<Workshop> {
     let cwd = std::env::current_dir()?;
-    let from_cwd = cwd.ancestors().find(|d| d.join(MANIFEST_FILE).is_file());
-    let built_in = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(PathBuf::from);
-    match (from_cwd, built_in) {
-        (Some(root), _) => Workshop::load(root),
-        (None, Some(root)) if root.join(MANIFEST_FILE).is_file() => Workshop::load(&root),
-        _ => Workshop::discover(&cwd),
-    }
+    Workshop::discover(&cwd)
 }
 
 fn run(cli: Cli) -> Result<bool> {

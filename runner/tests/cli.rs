@@ -1,0 +1,282 @@
+//! The runner as a learner and a maintainer use it: the real binary, run in a small
+//! workshop made in a temporary directory (one step, no dependencies, so cargo
+//! builds it in about a second).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const MANIFEST: &str = r#"
+[[steps]]
+number = 0
+slug = "tiny"
+title = "A tiny step"
+
+[[steps.exercises]]
+name = "double"
+file = "src/lib.rs"
+test = "double"
+hints = ["Multiply by two.", "`x * 2`."]
+"#;
+
+const SOLUTION_LIB: &str = "\
+// exercise: solution
+// exercise: stub
+// #![allow(unused_variables)]
+// exercise: end
+
+pub fn double(x: u32) -> u32 {
+    // exercise: solution
+    x * 2
+    // exercise: stub
+    // todo!(\"double it (chapter 00)\")
+    // exercise: end
+}
+";
+
+const SOLUTION_TEST: &str = "\
+#[test]
+fn doubles() {
+    assert_eq!(solution00_tiny::double(21), 42, \"21 doubled is 42\");
+}
+";
+
+/// A workshop with one step, generated, in a fresh temporary directory.
+fn tiny_workshop() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let root = dir.path();
+    write(root, "workshop.toml", MANIFEST);
+    write(
+        root,
+        "Cargo.toml",
+        "[workspace]\nresolver = \"3\"\nmembers = [\"solutions/*\", \"steps/*\"]\n",
+    );
+    write(
+        root,
+        "solutions/00-tiny/Cargo.toml",
+        "[package]\nname = \"solution00-tiny\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[lib]\ndoctest = false\ntest = false\n",
+    );
+    write(root, "solutions/00-tiny/src/lib.rs", SOLUTION_LIB);
+    write(root, "solutions/00-tiny/tests/double.rs", SOLUTION_TEST);
+    write(root, "book/src/00-tiny.md", "# Tiny\n");
+    std::fs::create_dir_all(root.join("steps")).unwrap();
+    let out = workshop(root, &["generate"]);
+    assert!(out.status.success(), "generate failed: {}", text(&out));
+    dir
+}
+
+fn write(root: &Path, path: &str, text: &str) {
+    let path = root.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn workshop(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_workshop"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .output()
+        .expect("the runner starts")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn generation_writes_the_stub_and_renames_the_crate() {
+    let w = tiny_workshop();
+    let lib = std::fs::read_to_string(w.path().join("steps/00-tiny/src/lib.rs")).unwrap();
+    assert!(lib.contains("todo!(\"double it (chapter 00)\")"), "{lib}");
+    assert!(
+        !lib.contains("x * 2"),
+        "the solution leaked into the exercise:\n{lib}"
+    );
+    let test = std::fs::read_to_string(w.path().join("steps/00-tiny/tests/double.rs")).unwrap();
+    assert!(test.contains("step00_tiny::double"), "{test}");
+}
+
+#[test]
+fn an_unknown_step_is_a_clear_error_not_a_panic() {
+    let w = tiny_workshop();
+    let out = workshop(w.path(), &["check", "17"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("there is no step \"17\""), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+}
+
+#[test]
+fn outside_a_workshop_the_error_says_where_to_run_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = workshop(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("cannot find workshop.toml"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_broken_manifest_is_reported_with_its_path() {
+    let w = tiny_workshop();
+    write(w.path(), "workshop.toml", "[[steps]]\nnumber = \"zero\"\n");
+    let out = workshop(w.path(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("workshop.toml is not a valid manifest"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn verify_notices_an_exercise_that_drifted_from_its_solution() {
+    let w = tiny_workshop();
+    let clean = workshop(w.path(), &["verify", "--no-tests"]);
+    assert!(clean.status.success(), "{}", text(&clean));
+    assert!(text(&clean).contains("verify: "), "{}", text(&clean));
+
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 { x * 2 }\n",
+    );
+    let drifted = workshop(w.path(), &["verify", "--no-tests"]);
+    assert_eq!(drifted.status.code(), Some(1), "{}", text(&drifted));
+    assert!(
+        text(&drifted).contains("steps/00-tiny/src/lib.rs differs from what generation produces"),
+        "{}",
+        text(&drifted)
+    );
+}
+
+#[test]
+fn check_runs_the_tests_and_shows_the_failure_then_the_pass() {
+    let w = tiny_workshop();
+    let out = workshop(w.path(), &["check", "0"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let shown = text(&out);
+    assert!(shown.contains("✗ doubles"), "{shown}");
+    assert!(
+        shown.contains("not yet implemented: double it (chapter 00)"),
+        "{shown}"
+    );
+    assert!(shown.contains("0 of 1 tests pass"), "{shown}");
+
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 { x * 2 }\n",
+    );
+    let out = workshop(w.path(), &["check", "tiny"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("Step 00 is done"), "{}", text(&out));
+    let progress = workshop(w.path(), &[]);
+    assert!(text(&progress).contains("done"), "{}", text(&progress));
+}
+
+#[test]
+fn a_compile_error_is_shown_instead_of_test_results() {
+    let w = tiny_workshop();
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 { \"two\" }\n",
+    );
+    let out = workshop(w.path(), &["check", "0"]);
+    assert_eq!(out.status.code(), Some(1));
+    let shown = text(&out);
+    assert!(shown.contains("does not compile yet"), "{shown}");
+    assert!(shown.contains("error[E0308]"), "{shown}");
+}
+
+#[test]
+fn edited_tests_are_noticed_and_the_step_is_not_done() {
+    let w = tiny_workshop();
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 { x * 2 }\n",
+    );
+    write(
+        w.path(),
+        "steps/00-tiny/tests/double.rs",
+        "#[test]\nfn doubles() {}\n",
+    );
+    let out = workshop(w.path(), &["check", "0"]);
+    let shown = text(&out);
+    assert!(shown.contains("these test files differ"), "{shown}");
+    assert!(!shown.contains("Step 00 is done"), "{shown}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn reset_backs_up_the_learners_work_before_restoring() {
+    let w = tiny_workshop();
+    let mine = "pub fn double(x: u32) -> u32 { x + x }\n";
+    write(w.path(), "steps/00-tiny/src/lib.rs", mine);
+
+    // Without a terminal and without --yes, nothing is thrown away.
+    let refused = workshop(w.path(), &["reset", "0"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    let still = std::fs::read_to_string(w.path().join("steps/00-tiny/src/lib.rs")).unwrap();
+    assert_eq!(still, mine);
+
+    let out = workshop(w.path(), &["reset", "0", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let restored = std::fs::read_to_string(w.path().join("steps/00-tiny/src/lib.rs")).unwrap();
+    assert!(restored.contains("todo!"), "{restored}");
+    let backups: Vec<_> = walk(&w.path().join("target/workshop/backup"))
+        .into_iter()
+        .filter(|p| std::fs::read_to_string(p).is_ok_and(|t| t == mine))
+        .collect();
+    assert_eq!(
+        backups.len(),
+        1,
+        "the learner's version must be in the backup"
+    );
+}
+
+#[test]
+fn hints_come_one_at_a_time() {
+    let w = tiny_workshop();
+    let first = text(&workshop(w.path(), &["hint", "0"]));
+    assert!(
+        first.contains("Multiply by two.") && !first.contains("`x * 2`"),
+        "{first}"
+    );
+    let second = text(&workshop(w.path(), &["hint", "0"]));
+    assert!(second.contains("`x * 2`"), "{second}");
+}
+
+#[test]
+fn diff_shows_the_reference_beside_the_learners_code() {
+    let w = tiny_workshop();
+    let out = text(&workshop(w.path(), &["diff", "0"]));
+    assert!(out.contains("+    x * 2"), "{out}");
+    assert!(
+        out.contains("-    todo!(\"double it (chapter 00)\")"),
+        "{out}"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
