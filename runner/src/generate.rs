@@ -196,9 +196,16 @@ pub fn generate_step(workshop: &Workshop, step: &Step, variant: Variant) -> Resu
 pub fn generate_book_pages(workshop: &Workshop) -> Result<Files> {
     let mut pages = Files::new();
     for step in workshop.steps() {
-        pages.insert(hints_page_path(step), hints_page(step));
-        pages.insert(solution_page_path(step), solution_page(workshop, step)?);
+        pages.extend(generate_step_pages(workshop, step)?);
     }
+    Ok(pages)
+}
+
+/// The generated book pages of one step.
+pub fn generate_step_pages(workshop: &Workshop, step: &Step) -> Result<Files> {
+    let mut pages = Files::new();
+    pages.insert(hints_page_path(step), hints_page(step));
+    pages.insert(solution_page_path(step), solution_page(workshop, step)?);
     Ok(pages)
 }
 

@@ -64,7 +64,16 @@ enum Cmd {
     /// Check that this machine is ready for the workshop.
     Doctor,
     /// Maintainers: rewrite steps/ and generated book pages from solutions/.
-    Generate,
+    Generate {
+        /// Only this step (default: all).
+        step: Option<String>,
+    },
+    /// Maintainers: time `check STEP` after a save (median of several runs).
+    MeasureCheck {
+        step: String,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Maintainers and CI: every check of the steps (see CONTRIBUTING.md).
     Verify {
         /// Only the fast checks: structure and generated files.
@@ -114,7 +123,13 @@ fn run(cli: Cli) -> Result<bool> {
             learner::solution(&workshop, workshop.step(&step)?).map(|()| true)
         }
         Cmd::Doctor => Ok(doctor::doctor(&workshop)),
-        Cmd::Generate => maintain::generate_all(&workshop).map(|()| true),
+        Cmd::Generate { step } => {
+            let only = step.map(|s| workshop.step(&s)).transpose()?;
+            maintain::generate_steps(&workshop, only).map(|()| true)
+        }
+        Cmd::MeasureCheck { step, runs } => {
+            maintain::measure_check(&workshop, workshop.step(&step)?, runs.max(1)).map(|()| true)
+        }
         Cmd::Verify { no_tests } => maintain::verify(&workshop, !no_tests),
     }
 }

@@ -7,27 +7,28 @@ use std::process::Command;
 use anstream::println;
 use anyhow::{Context, Result};
 
-use crate::generate::{self, Drift, Variant};
+use crate::generate::{self, Drift, Files, Variant};
 use crate::learner::backup_files;
 use crate::manifest::{Step, Workshop};
 use crate::testrun::{self, Status, cargo};
 use crate::ui::{DIM, FAIL, PASS, TITLE, paint};
 
-/// `generate`: rewrites every `steps/NN-slug/` and the generated book pages. Files
-/// it replaces or removes are backed up first, in case someone ran it on a checkout
-/// with a learner's work in it.
-pub fn generate_all(workshop: &Workshop) -> Result<()> {
+/// `generate [STEP]`: rewrites `steps/NN-slug/` and the generated book pages, of one
+/// step or of all. Files it replaces or removes are backed up first, in case someone
+/// ran it on a checkout with a learner's work in it.
+pub fn generate_steps(workshop: &Workshop, only: Option<&Step>) -> Result<()> {
     let mut replaced = Vec::new();
     let mut plan: Vec<(PathBuf, generate::Files, bool)> = Vec::new();
-    for step in workshop.steps() {
+    let chosen = |step: &&Step| only.is_none_or(|o| o.number == step.number);
+    for step in workshop.steps().iter().filter(chosen) {
         let files = generate::generate_step(workshop, step, Variant::Exercise)?;
         plan.push((step.exercise_dir(), files, true));
     }
-    plan.push((
-        PathBuf::new(),
-        generate::generate_book_pages(workshop)?,
-        false,
-    ));
+    let mut pages = Files::new();
+    for step in workshop.steps().iter().filter(chosen) {
+        pages.extend(generate::generate_step_pages(workshop, step)?);
+    }
+    plan.push((PathBuf::new(), pages, false));
 
     for (dir, files, whole_dir) in &plan {
         for drift in generate::compare(&workshop.root, dir, files, *whole_dir)? {
@@ -51,8 +52,8 @@ pub fn generate_all(workshop: &Workshop) -> Result<()> {
         generate::write_files(&workshop.path(dir), files)?;
     }
     println!(
-        "Generated {} exercise crates and the book's hint and solution pages ({} files changed).",
-        workshop.steps().len(),
+        "Generated {} exercise crate(s) and their book pages ({} existing files changed).",
+        plan.len() - 1,
         replaced.len()
     );
     Ok(())
@@ -298,5 +299,53 @@ fn exercise_fails(workshop: &Workshop, step: &Step, report: &mut Report) -> Resu
             ),
         );
     }
+    Ok(())
+}
+
+/// `measure-check STEP`: how long a learner waits after saving a file. Each run
+/// marks the step's first exercise file as modified (its content is untouched: only
+/// the modification time changes, which is what makes cargo rebuild) and times the
+/// whole `cargo workshop check STEP`, the runner's own start included. One warm-up
+/// run comes first, so a cold build is not counted.
+pub fn measure_check(workshop: &Workshop, step: &Step, runs: usize) -> Result<()> {
+    let file = workshop.path(step.exercise_dir().join(&step.exercises[0].file));
+    let mut seconds = Vec::with_capacity(runs);
+    for run in 0..=runs {
+        let handle = std::fs::File::options()
+            .append(true)
+            .open(&file)
+            .with_context(|| format!("cannot open {}", file.display()))?;
+        handle
+            .set_modified(std::time::SystemTime::now())
+            .with_context(|| format!("cannot touch {}", file.display()))?;
+        drop(handle);
+        let started = std::time::Instant::now();
+        let status = Command::new(cargo())
+            .current_dir(&workshop.root)
+            .args(["run", "--quiet", "--package", "workshop", "--", "check"])
+            .arg(step.id())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .context("cannot start cargo")?;
+        let elapsed = started.elapsed().as_secs_f64();
+        // Exit code 1 means "tests fail", which a fresh exercise does; 2 is an error.
+        if status.code() == Some(2) {
+            anyhow::bail!("`cargo workshop check {}` failed", step.id());
+        }
+        if run == 0 {
+            println!("warm-up: {elapsed:.2} s");
+        } else {
+            println!("run {run}: {elapsed:.2} s");
+            seconds.push(elapsed);
+        }
+    }
+    seconds.sort_by(f64::total_cmp);
+    let median = seconds[seconds.len() / 2];
+    println!(
+        "check {} after a save: median {median:.2} s over {runs} runs (min {:.2}, max {:.2})",
+        step.id(),
+        seconds[0],
+        seconds[seconds.len() - 1]
+    );
     Ok(())
 }
