@@ -262,14 +262,28 @@ fn print_results(step: &Step, run: &TestRun, verbosity: Verbosity) {
         .filter(|o| verbosity.all || o.target == first_target)
         .collect();
     println!();
+    // Tests that fail with the same message (typically the same `todo!`) are shown
+    // together: one message to read, not five copies of it.
+    let mut groups: Vec<(Option<&String>, Vec<&crate::testrun::TestOutcome>)> = Vec::new();
     for outcome in &shown {
-        println!(
-            " {} {} {}",
-            paint(FAIL, "✗"),
-            outcome.name,
-            paint(DIM, format!("(tests/{}.rs)", outcome.target))
-        );
-        if let Some(message) = &outcome.message {
+        match groups
+            .iter_mut()
+            .find(|(m, _)| *m == outcome.message.as_ref())
+        {
+            Some((_, members)) => members.push(outcome),
+            None => groups.push((outcome.message.as_ref(), vec![outcome])),
+        }
+    }
+    for (message, members) in groups {
+        for outcome in &members {
+            println!(
+                " {} {} {}",
+                paint(FAIL, "✗"),
+                outcome.name,
+                paint(DIM, format!("(tests/{}.rs)", outcome.target))
+            );
+        }
+        if let Some(message) = message {
             for line in message
                 .lines()
                 .take(if verbosity.all { usize::MAX } else { 30 })
