@@ -73,7 +73,7 @@ pub fn show_progress(workshop: &Workshop) -> Result<()> {
     }
     println!();
     match next {
-        Some(step) => print_where_to_go(workshop, step, &progress),
+        Some(step) => print_where_to_go(step, &progress),
         None => println!(
             "{} Every step passes. Compare your code with the reference: `cargo workshop diff STEP`.",
             paint(PASS, "Well done!")
@@ -82,19 +82,8 @@ pub fn show_progress(workshop: &Workshop) -> Result<()> {
     Ok(())
 }
 
-fn print_where_to_go(workshop: &Workshop, step: &Step, progress: &Progress) {
-    let record = progress.steps.get(&step.id());
-    // The first exercise that is not known to pass is the one to open.
-    let exercise = step
-        .exercises
-        .iter()
-        .find(|e| {
-            record
-                .and_then(|r| r.exercises.get(&e.name))
-                .is_none_or(|(passed, total)| passed < total || *total == 0)
-        })
-        .unwrap_or(&step.exercises[0]);
-    let _ = workshop;
+fn print_where_to_go(step: &Step, progress: &Progress) {
+    let exercise = progress::focus(step, progress.steps.get(&step.id()));
     println!(
         "{} step {:02}, {}",
         paint(TITLE, "Next:"),
@@ -173,7 +162,7 @@ pub fn check(workshop: &Workshop, step: &Step, verbosity: Verbosity) -> Result<b
         print_compile_errors(step, &run, verbosity);
         return Ok(false);
     }
-    print_results(step, &run, verbosity);
+    print_results(workshop, step, &run, verbosity);
     let done = progress::StepState::Checked(record).is_done();
     if done {
         println!(
@@ -182,6 +171,7 @@ pub fn check(workshop: &Workshop, step: &Step, verbosity: Verbosity) -> Result<b
             step.number,
             step.number
         );
+        remind_to_remove_allow(workshop, step);
         if let Some(next) = workshop.steps().iter().find(|s| s.number > step.number) {
             println!(
                 "Next: step {:02}, {} ({}).",
@@ -224,7 +214,7 @@ fn print_compile_errors(step: &Step, run: &TestRun, verbosity: Verbosity) {
     }
 }
 
-fn print_results(step: &Step, run: &TestRun, verbosity: Verbosity) {
+fn print_results(workshop: &Workshop, step: &Step, run: &TestRun, verbosity: Verbosity) {
     println!();
     for exercise in &step.exercises {
         let outcomes: Vec<_> = run
@@ -255,7 +245,17 @@ fn print_results(step: &Step, run: &TestRun, verbosity: Verbosity) {
     if failed.is_empty() {
         return;
     }
-    // Show the failures of the first failing exercise: one thing at a time.
+    // Show the failures of the first failing exercise: one thing at a time, in the
+    // order the tests are written, which is the order they teach in.
+    let order = |o: &crate::testrun::TestOutcome| {
+        let exercise = step.exercises.iter().position(|e| e.test == o.target);
+        (
+            exercise.unwrap_or(usize::MAX),
+            declared_at(workshop, step, o),
+        )
+    };
+    let mut failed = failed;
+    failed.sort_by_key(|o| order(o));
     let first_target = failed[0].target.clone();
     let shown: Vec<_> = failed
         .iter()
@@ -318,17 +318,14 @@ fn print_results(step: &Step, run: &TestRun, verbosity: Verbosity) {
 /// `hint [STEP]`: one more hint for the first exercise that does not pass yet.
 pub fn hint(workshop: &Workshop, step: &Step, all: bool) -> Result<()> {
     let mut progress = Progress::load(workshop);
-    let record = progress.steps.get(&step.id()).cloned();
-    let exercise = step
-        .exercises
-        .iter()
-        .find(|e| {
-            record
-                .as_ref()
-                .and_then(|r| r.exercises.get(&e.name))
-                .is_none_or(|(passed, total)| passed < total || *total == 0)
-        })
-        .unwrap_or(&step.exercises[0]);
+    if !all && progress::state(workshop, &progress, step)?.is_done() {
+        println!(
+            "Step {:02} passes all its tests: no hint needed. `cargo workshop hint {:02} --all` shows them anyway.",
+            step.number, step.number
+        );
+        return Ok(());
+    }
+    let exercise = progress::focus(step, progress.steps.get(&step.id()));
     let key = format!("{}/{}", step.id(), exercise.name);
     let shown_before = progress.hints_shown.get(&key).copied().unwrap_or(0);
     let count = if all {
@@ -561,4 +558,34 @@ pub fn solution(workshop: &Workshop, step: &Step) -> Result<()> {
         )
     );
     Ok(())
+}
+
+/// Where a test is declared in its file (a byte position), so failures can be shown
+/// in the order their file teaches; tests that cannot be found come last.
+fn declared_at(workshop: &Workshop, step: &Step, outcome: &crate::testrun::TestOutcome) -> usize {
+    let file = workshop
+        .path(step.exercise_dir())
+        .join("tests")
+        .join(format!("{}.rs", outcome.target));
+    let name = outcome.name.rsplit("::").next().unwrap_or(&outcome.name);
+    std::fs::read_to_string(file)
+        .ok()
+        .and_then(|text| text.find(&format!("fn {name}(")))
+        .unwrap_or(usize::MAX)
+}
+
+/// The line generation puts at the top of each exercise's `lib.rs` to keep the
+/// unfinished stubs quiet; once the step passes it has done its job.
+const STUB_ALLOW_NOTE: &str = "Delete this line when you are done.";
+
+fn remind_to_remove_allow(workshop: &Workshop, step: &Step) {
+    let lib = step.exercise_dir().join("src/lib.rs");
+    let still_there = std::fs::read_to_string(workshop.path(&lib))
+        .is_ok_and(|text| text.contains(STUB_ALLOW_NOTE));
+    if still_there {
+        println!(
+            "Tidy up: delete the `#![allow(...)]` line at the top of {}; it only kept the unfinished stubs quiet.",
+            paint(PATH, lib.display())
+        );
+    }
 }

@@ -29,6 +29,10 @@ pub struct StepRecord {
     #[serde(default)]
     pub exercises: BTreeMap<String, (usize, usize)>,
     pub tests_changed: bool,
+    /// When the step did not compile: the exercise whose file holds the first
+    /// error, so that `hint` helps with what is actually in the way.
+    #[serde(default)]
+    pub broken_exercise: Option<String>,
 }
 
 /// The whole cache.
@@ -165,12 +169,110 @@ pub fn record(step: &Step, run: &TestRun, fingerprint: String, tests_changed: bo
             (e.name.clone(), (passed, outcomes.len()))
         })
         .collect();
+    let broken_exercise = if run.compiled {
+        None
+    } else {
+        run.errors
+            .first()
+            .and_then(|error| exercise_with_error(step, error))
+    };
     StepRecord {
+        broken_exercise,
         fingerprint,
         compiled: run.compiled,
         passed: run.passed(),
         total: run.outcomes.iter().filter(counted).count(),
         exercises,
         tests_changed,
+    }
+}
+
+/// The exercise whose file a rustc error points at (`--> steps/01-events/src/x.rs:3:5`).
+fn exercise_with_error(step: &Step, error: &str) -> Option<String> {
+    let location = error
+        .lines()
+        .find_map(|line| line.trim_start().strip_prefix("--> "))?;
+    let path = location.split(':').next()?.replace('\\', "/");
+    step.exercises
+        .iter()
+        .find(|e| {
+            let file = step.exercise_dir().join(&e.file);
+            path == file.to_string_lossy().replace('\\', "/")
+        })
+        .map(|e| e.name.clone())
+}
+
+/// The exercise a learner is on: the one whose file does not compile, else the
+/// first that does not pass yet, else the first.
+pub fn focus<'a>(step: &'a Step, record: Option<&StepRecord>) -> &'a crate::manifest::Exercise {
+    if let Some(name) = record.and_then(|r| r.broken_exercise.as_ref())
+        && let Some(exercise) = step.exercises.iter().find(|e| &e.name == name)
+    {
+        return exercise;
+    }
+    step.exercises
+        .iter()
+        .find(|e| {
+            record
+                .and_then(|r| r.exercises.get(&e.name))
+                .is_none_or(|(passed, total)| passed < total || *total == 0)
+        })
+        .unwrap_or(&step.exercises[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Exercise;
+
+    fn step() -> Step {
+        let exercise = |name: &str, file: &str| Exercise {
+            name: name.into(),
+            file: file.into(),
+            test: name.into(),
+            hints: vec!["h".into()],
+        };
+        Step {
+            number: 1,
+            slug: "events".into(),
+            title: "Events".into(),
+            exercises: vec![
+                exercise("accessors", "src/event.rs"),
+                exercise("typestate", "src/typestate.rs"),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_exercise_in_the_way_is_the_one_whose_file_does_not_compile() {
+        let error =
+            "error[E0308]: mismatched types\n  --> steps/01-events/src/typestate.rs:50:9\n   |";
+        assert_eq!(
+            exercise_with_error(&step(), error).as_deref(),
+            Some("typestate")
+        );
+        let record = StepRecord {
+            broken_exercise: Some("typestate".into()),
+            ..StepRecord::default()
+        };
+        assert_eq!(focus(&step(), Some(&record)).name, "typestate");
+    }
+
+    #[test]
+    fn without_a_compile_error_the_focus_is_the_first_exercise_not_passing() {
+        let mut record = StepRecord {
+            compiled: true,
+            ..StepRecord::default()
+        };
+        record.exercises.insert("accessors".into(), (5, 5));
+        record.exercises.insert("typestate".into(), (1, 4));
+        assert_eq!(focus(&step(), Some(&record)).name, "typestate");
+        assert_eq!(focus(&step(), None).name, "accessors");
+    }
+
+    #[test]
+    fn an_error_outside_any_exercise_file_points_nowhere() {
+        let error = "error: expected item\n --> steps/01-events/tests/apply.rs:1:1";
+        assert_eq!(exercise_with_error(&step(), error), None);
     }
 }
