@@ -1,0 +1,74 @@
+//! Exercise `to_wire`: `impl From<&BookingEvent> for pb::BookingEvent` in src/to_wire.rs.
+
+mod common;
+
+use common::{BOOKING, SEAT, USER};
+use solution02_protobuf::pb;
+use solution02_protobuf::pb::booking_event::Event;
+
+#[test]
+fn a_reservation_request_becomes_the_reservation_requested_case() {
+    let wire = pb::BookingEvent::from(&common::requested());
+    let Some(Event::ReservationRequested(requested)) = wire.event else {
+        panic!(
+            "a ReservationRequested event must set the `reservation_requested` case of the oneof, got {:?}",
+            wire.event
+        );
+    };
+    assert_eq!(
+        requested.booking_id, BOOKING,
+        "`booking_id` must hold the booking id as UUID text (did you swap it with the user id?)"
+    );
+    assert_eq!(
+        requested.seat_id, SEAT,
+        "`seat_id` must hold the seat as written on the ticket"
+    );
+    assert_eq!(
+        requested.user_id, USER,
+        "`user_id` must hold the user id as UUID text (did you swap it with the booking id?)"
+    );
+}
+
+#[test]
+fn a_payment_becomes_the_payment_received_case() {
+    let wire = pb::BookingEvent::from(&common::paid());
+    assert_eq!(
+        wire.event,
+        Some(Event::PaymentReceived(pb::PaymentReceived {
+            booking_id: BOOKING.to_owned()
+        })),
+        "a PaymentReceived event must set the `payment_received` case, with the booking id as UUID text"
+    );
+}
+
+#[test]
+fn an_expiry_becomes_the_reservation_expired_case() {
+    let wire = pb::BookingEvent::from(&common::expired());
+    assert_eq!(
+        wire.event,
+        Some(Event::ReservationExpired(pb::ReservationExpired {
+            booking_id: BOOKING.to_owned()
+        })),
+        "a ReservationExpired event must set the `reservation_expired` case, with the booking id as UUID text"
+    );
+}
+
+#[test]
+fn ids_are_plain_uuid_text_that_any_language_can_parse() {
+    let wire = pb::BookingEvent::from(&common::paid());
+    let Some(Event::PaymentReceived(paid)) = wire.event else {
+        panic!(
+            "a PaymentReceived event must set the `payment_received` case, got {:?}",
+            wire.event
+        );
+    };
+    assert!(
+        !paid.booking_id.contains("BookingId"),
+        "`booking_id` is {:?}: that is Rust's debug output, which a consumer in another language cannot parse; write the UUID text only",
+        paid.booking_id
+    );
+    assert_eq!(
+        paid.booking_id, BOOKING,
+        "ids go on the wire as UUID text in lowercase with hyphens, like {BOOKING:?}"
+    );
+}

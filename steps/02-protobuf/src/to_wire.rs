@@ -1,0 +1,23 @@
+//! From the domain to the wire. Every domain event has a protobuf form, so this
+//! direction cannot fail: it is a `From`, not a `TryFrom`.
+
+use solution01_events::BookingEvent;
+use uuid::Uuid;
+
+use crate::pb;
+use crate::pb::booking_event::Event;
+
+// ANCHOR: to_wire
+/// The protobuf form of a domain event, ready to be encoded.
+///
+/// Ids become UUID text in the standard lowercase form with hyphens,
+/// `6f1c2a3e-0b5d-4c8e-9f10-2a3b4c5d6e7f`, which every language can parse; the
+/// seat stays as written on the ticket, `A12`.
+impl From<&BookingEvent> for pb::BookingEvent {
+    fn from(event: &BookingEvent) -> Self {
+        todo!(
+            "build the protobuf message: the oneof case that matches the event, ids as UUID text (chapter 02)"
+        )
+    }
+}
+// ANCHOR_END: to_wire
