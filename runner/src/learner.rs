@@ -164,6 +164,7 @@ pub fn check(workshop: &Workshop, step: &Step, verbosity: Verbosity) -> Result<b
     }
     print_results(workshop, step, &run, verbosity);
     let done = progress::StepState::Checked(record).is_done();
+    print_warnings(step, &run, done || verbosity.all);
     if done {
         println!(
             "\n{} Step {:02} is done. Compare with the reference: `cargo workshop diff {:02}`.",
@@ -325,14 +326,24 @@ pub fn hint(workshop: &Workshop, step: &Step, all: bool) -> Result<()> {
         );
         return Ok(());
     }
+    if all {
+        for exercise in &step.exercises {
+            println!(
+                "{} exercise `{}` ({})\n",
+                paint(TITLE, "Hints for"),
+                exercise.name,
+                paint(PATH, step.exercise_dir().join(&exercise.file).display())
+            );
+            for (i, text) in exercise.hints.iter().enumerate() {
+                println!("{}. {}\n", i + 1, text.trim());
+            }
+        }
+        return Ok(());
+    }
     let exercise = progress::focus(step, progress.steps.get(&step.id()));
     let key = format!("{}/{}", step.id(), exercise.name);
     let shown_before = progress.hints_shown.get(&key).copied().unwrap_or(0);
-    let count = if all {
-        exercise.hints.len()
-    } else {
-        (shown_before + 1).min(exercise.hints.len())
-    };
+    let count = (shown_before + 1).min(exercise.hints.len());
     println!(
         "{} exercise `{}` of step {:02} ({})\n",
         paint(TITLE, "Hints for"),
@@ -586,6 +597,41 @@ fn remind_to_remove_allow(workshop: &Workshop, step: &Step) {
         println!(
             "Tidy up: delete the `#![allow(...)]` line at the top of {}; it only kept the unfinished stubs quiet.",
             paint(PATH, lib.display())
+        );
+    }
+}
+
+/// Compiler warnings in the learner's own files: all of them once the tests pass
+/// (a passing step with an unused import is not quite done), a count before that.
+fn print_warnings(step: &Step, run: &TestRun, in_full: bool) {
+    let dir = step.exercise_dir().to_string_lossy().replace('\\', "/");
+    let mine: Vec<&String> = run
+        .warnings
+        .iter()
+        .filter(|w| w.replace('\\', "/").contains(&format!("--> {dir}/")))
+        .collect();
+    if mine.is_empty() {
+        return;
+    }
+    if in_full {
+        println!(
+            "\n{} the compiler warns about your code:\n",
+            paint(WARN, "Note:")
+        );
+        for warning in mine {
+            println!("{warning}\n");
+        }
+    } else {
+        println!(
+            "{}",
+            paint(
+                DIM,
+                format!(
+                    "({} compiler warning(s) in your code; `cargo workshop check {:02} --all` shows them.)",
+                    mine.len(),
+                    step.number
+                )
+            )
         );
     }
 }

@@ -43,7 +43,7 @@ enum Cmd {
     /// Show the next hint for the exercise you are on.
     Hint {
         step: Option<String>,
-        /// Show all hints at once.
+        /// Show every hint of every exercise of the step at once.
         #[arg(long)]
         all: bool,
     },

@@ -38,6 +38,9 @@ pub struct TestRun {
     pub compiled: bool,
     /// Compiler errors, each as rustc rendered it.
     pub errors: Vec<String>,
+    /// Compiler warnings, each as rustc rendered it (cargo replays them on a
+    /// fresh build too, so they do not vanish after the first check).
+    pub warnings: Vec<String>,
     pub outcomes: Vec<TestOutcome>,
     /// The whole output, for `--verbose` and for anything the parser missed.
     pub output: String,
@@ -163,6 +166,13 @@ pub fn parse(output: &str) -> TestRun {
                 i += 1;
             }
             run.errors.push(lines[start..i].join("\n"));
+            continue;
+        } else if line.starts_with("warning") && !line.contains(" generated ") {
+            let start = i;
+            while i < lines.len() && !lines[i].trim().is_empty() {
+                i += 1;
+            }
+            run.warnings.push(lines[start..i].join("\n"));
             continue;
         }
         i += 1;
@@ -324,6 +334,23 @@ error: could not compile `step01-events` (lib) due to 1 previous error
         assert_eq!(run.errors.len(), 1);
         assert!(run.errors[0].starts_with("error[E0308]: mismatched types"));
         assert!(run.errors[0].ends_with("expected `BookingState`, found integer"));
+    }
+
+    #[test]
+    fn warnings_are_kept_but_cargo_summaries_are_not() {
+        let output = "\
+warning: unused import: `uuid::Uuid`
+ --> steps/02-protobuf/src/to_wire.rs:5:5
+  |
+5 | use uuid::Uuid;
+  |     ^^^^^^^^^^
+
+warning: `step02-protobuf` (lib) generated 1 warning
+";
+        let run = parse(output);
+        assert!(run.compiled);
+        assert_eq!(run.warnings.len(), 1);
+        assert!(run.warnings[0].contains("to_wire.rs:5:5"));
     }
 
     #[test]

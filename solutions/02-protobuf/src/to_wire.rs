@@ -2,7 +2,9 @@
 //! direction cannot fail: it is a `From`, not a `TryFrom`.
 
 use solution01_events::BookingEvent;
+// exercise: solution
 use uuid::Uuid;
+// exercise: end
 
 use crate::pb;
 use crate::pb::booking_event::Event;

@@ -15,17 +15,34 @@ fn a_reservation_request_becomes_the_reservation_requested_case() {
             wire.event
         );
     };
+    assert!(
+        !requested.booking_id.starts_with("BookingId("),
+        "`booking_id` holds Rust's debug output {:?}; the wire needs plain UUID text that any language can parse",
+        requested.booking_id
+    );
     assert_eq!(
-        requested.booking_id, BOOKING,
-        "`booking_id` must hold the booking id as UUID text (did you swap it with the user id?)"
+        requested.booking_id,
+        BOOKING,
+        "`booking_id` must hold the booking id as UUID text{}",
+        if requested.booking_id == USER {
+            " (it holds the user id: are the two swapped?)"
+        } else {
+            ""
+        }
     );
     assert_eq!(
         requested.seat_id, SEAT,
         "`seat_id` must hold the seat as written on the ticket"
     );
     assert_eq!(
-        requested.user_id, USER,
-        "`user_id` must hold the user id as UUID text (did you swap it with the booking id?)"
+        requested.user_id,
+        USER,
+        "`user_id` must hold the user id as UUID text{}",
+        if requested.user_id == BOOKING {
+            " (it holds the booking id: are the two swapped?)"
+        } else {
+            ""
+        }
     );
 }
 

@@ -2,7 +2,6 @@
 //! direction cannot fail: it is a `From`, not a `TryFrom`.
 
 use solution01_events::BookingEvent;
-use uuid::Uuid;
 
 use crate::pb;
 use crate::pb::booking_event::Event;
