@@ -157,9 +157,10 @@ pub fn walk(base: &Path, relative: &Path, out: &mut Vec<PathBuf>) -> Result<()> 
         let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
         let name = entry.file_name();
         let name_str = name.to_string_lossy();
-        if name_str.starts_with('.')
-            || (relative.as_os_str().is_empty() && NOT_COPIED.contains(&name_str.as_ref()))
-        {
+        // proptest writes `*.proptest-regressions` next to a failing test: the
+        // learner's own failures, not part of the exercise.
+        let local = name_str.starts_with('.') || name_str.ends_with(".proptest-regressions");
+        if local || (relative.as_os_str().is_empty() && NOT_COPIED.contains(&name_str.as_ref())) {
             continue;
         }
         let path = relative.join(&name);

@@ -16,7 +16,7 @@ use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer_opt};
 
 use crate::learner::{self, Verbosity};
 use crate::manifest::Workshop;
-use crate::progress::Progress;
+use crate::progress::{self, Progress};
 use crate::ui::{DIM, PASS, TITLE, WARN, paint};
 
 /// What wakes the watch loop.
@@ -107,6 +107,9 @@ pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Resul
     loop {
         let step = learner::chosen_step(workshop, fixed_step)?;
         println!("\n{}", paint(TITLE, format!("── step {} ──", step.id())));
+        // What the check saw: one save often arrives as several file events, some
+        // during the check, and they must not start a second identical check.
+        let checked = progress::fingerprint(workshop, step)?;
         let done = learner::check(
             workshop,
             step,
@@ -135,7 +138,12 @@ pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Resul
         // Wait for a reason to check again; a burst of saves is one check.
         loop {
             match woken.recv() {
-                Ok(Wake::Saved | Wake::Enter) => break,
+                Ok(Wake::Saved) => {
+                    if progress::fingerprint(workshop, step)? != checked {
+                        break;
+                    }
+                }
+                Ok(Wake::Enter) => break,
                 Ok(Wake::Hint) => {
                     let step = learner::chosen_step(workshop, fixed_step)?;
                     learner::hint(workshop, step, false)?;
