@@ -45,12 +45,20 @@ fn a_history_read_back_from_the_wire_rebuilds_the_same_state() {
         .iter()
         .map(|event| decode(&encode(event)).expect("bytes we encoded must decode"))
         .collect();
-    assert_eq!(received, original, "the wire must carry every field unchanged");
+    assert_eq!(
+        received, original,
+        "the wire must carry every field unchanged"
+    );
 
     let here = replay(&original);
     let there = replay(&received);
     for (i, (a, b)) in here.iter().zip(&there).enumerate() {
-        assert_eq!(a, b, "state after event {i} ({}) differs across the wire", original[i].name());
+        assert_eq!(
+            a,
+            b,
+            "state after event {i} ({}) differs across the wire",
+            original[i].name()
+        );
     }
     assert!(
         matches!(there.last(), Some((BookingState::Confirmed { .. }, false))),
