@@ -201,7 +201,9 @@ pub fn apply(state: &BookingState, event: &BookingEvent) -> Result<BookingState,
         }),
     }
     // exercise: stub
-    // todo!("match on (state, event) and return the next state, or the Rejected reason for every pair that is not allowed (chapter 01)")
+    // todo!(
+    //     "match on (state, event) and return the next state, or the Rejected reason for every pair that is not allowed (chapter 01)"
+    // )
     // exercise: end
 }
 // ANCHOR_END: apply

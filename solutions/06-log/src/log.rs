@@ -65,7 +65,9 @@ impl Log {
             next_waiter_id: AtomicU64::new(0),
         })
         // exercise: stub
-        // todo!("refuse 0 partitions with LogError::NoPartitions, otherwise build one empty, locked PartitionLog per partition (chapter 06)")
+        // todo!(
+        //     "refuse 0 partitions with LogError::NoPartitions, otherwise build one empty, locked PartitionLog per partition (chapter 06)"
+        // )
         // exercise: end
     }
     // ANCHOR_END: new
@@ -126,7 +128,9 @@ impl Log {
         }
         Ok(offset)
         // exercise: stub
-        // todo!("lock the partition, push the record, return its position as the offset; take the partition's wakers and wake them after the lock is released (chapter 06)")
+        // todo!(
+        //     "lock the partition, push the record, return its position as the offset; take the partition's wakers and wake them after the lock is released (chapter 06)"
+        // )
         // exercise: end
     }
     // ANCHOR_END: append

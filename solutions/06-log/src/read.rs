@@ -46,7 +46,9 @@ impl Log {
             .collect();
         Ok(records)
         // exercise: stub
-        // todo!("return up to `max` records from offset `from` on, each with its own offset; past the end return an empty Vec (chapter 06)")
+        // todo!(
+        //     "return up to `max` records from offset `from` on, each with its own offset; past the end return an empty Vec (chapter 06)"
+        // )
         // exercise: end
     }
     // ANCHOR_END: read

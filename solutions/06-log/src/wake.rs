@@ -35,7 +35,9 @@ impl Log {
         // id orders nothing else; it only has to be unique.
         WaiterId(self.next_waiter_id.fetch_add(1, Ordering::Relaxed))
         // exercise: stub
-        // todo!("hand out a fresh id from the log's atomic counter, safely from many threads at once (chapter 06)")
+        // todo!(
+        //     "hand out a fresh id from the log's atomic counter, safely from many threads at once (chapter 06)"
+        // )
         // exercise: end
     }
     // ANCHOR_END: new_waiter_id
@@ -74,7 +76,9 @@ impl Log {
         }
         Ok(())
         // exercise: stub
-        // todo!("store a clone of `waker` for `waiter` on the partition, replacing the one it left before unless `will_wake` says it is the same (chapter 06)")
+        // todo!(
+        //     "store a clone of `waker` for `waiter` on the partition, replacing the one it left before unless `will_wake` says it is the same (chapter 06)"
+        // )
         // exercise: end
     }
     // ANCHOR_END: register_waker
@@ -93,7 +97,9 @@ impl Log {
             state.waiters.remove(&waiter);
         }
         // exercise: stub
-        // todo!("remove the waker `waiter` registered on the partition, if there is one; an unknown partition is not an error here (chapter 06)")
+        // todo!(
+        //     "remove the waker `waiter` registered on the partition, if there is one; an unknown partition is not an error here (chapter 06)"
+        // )
         // exercise: end
     }
     // ANCHOR_END: deregister

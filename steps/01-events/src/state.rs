@@ -108,6 +108,8 @@ pub enum Rejected {
 /// When a new event or state is added, the compiler lists every pair that nobody
 /// has decided yet, instead of letting a catch-all quietly accept it.
 pub fn apply(state: &BookingState, event: &BookingEvent) -> Result<BookingState, Rejected> {
-    todo!("match on (state, event) and return the next state, or the Rejected reason for every pair that is not allowed (chapter 01)")
+    todo!(
+        "match on (state, event) and return the next state, or the Rejected reason for every pair that is not allowed (chapter 01)"
+    )
 }
 // ANCHOR_END: apply

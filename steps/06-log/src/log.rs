@@ -51,7 +51,9 @@ impl Log {
     // ANCHOR: new
     /// A log with `partition_count` empty partitions, numbered from 0.
     pub fn new(partition_count: u32) -> Result<Log, LogError> {
-        todo!("refuse 0 partitions with LogError::NoPartitions, otherwise build one empty, locked PartitionLog per partition (chapter 06)")
+        todo!(
+            "refuse 0 partitions with LogError::NoPartitions, otherwise build one empty, locked PartitionLog per partition (chapter 06)"
+        )
     }
     // ANCHOR_END: new
 
@@ -90,7 +92,9 @@ impl Log {
     /// gets 0, the next 1, and no two appends get the same offset, however many
     /// threads append at once.
     pub fn append(&self, partition: Partition, record: Record) -> Result<Offset, LogError> {
-        todo!("lock the partition, push the record, return its position as the offset; take the partition's wakers and wake them after the lock is released (chapter 06)")
+        todo!(
+            "lock the partition, push the record, return its position as the offset; take the partition's wakers and wake them after the lock is released (chapter 06)"
+        )
     }
     // ANCHOR_END: append
 

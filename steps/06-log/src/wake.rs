@@ -29,7 +29,9 @@ impl Log {
     // ANCHOR: new_waiter_id
     /// A waiter id that no other caller of this log has been given.
     pub fn new_waiter_id(&self) -> WaiterId {
-        todo!("hand out a fresh id from the log's atomic counter, safely from many threads at once (chapter 06)")
+        todo!(
+            "hand out a fresh id from the log's atomic counter, safely from many threads at once (chapter 06)"
+        )
     }
     // ANCHOR_END: new_waiter_id
 
@@ -50,7 +52,9 @@ impl Log {
         waiter: WaiterId,
         waker: &Waker,
     ) -> Result<(), LogError> {
-        todo!("store a clone of `waker` for `waiter` on the partition, replacing the one it left before unless `will_wake` says it is the same (chapter 06)")
+        todo!(
+            "store a clone of `waker` for `waiter` on the partition, replacing the one it left before unless `will_wake` says it is the same (chapter 06)"
+        )
     }
     // ANCHOR_END: register_waker
 
@@ -63,7 +67,9 @@ impl Log {
     /// there, so nothing is left to remove. (This is called from `Drop`, where
     /// there would be nobody to return an error to.)
     pub fn deregister(&self, partition: Partition, waiter: WaiterId) {
-        todo!("remove the waker `waiter` registered on the partition, if there is one; an unknown partition is not an error here (chapter 06)")
+        todo!(
+            "remove the waker `waiter` registered on the partition, if there is one; an unknown partition is not an error here (chapter 06)"
+        )
     }
     // ANCHOR_END: deregister
 
