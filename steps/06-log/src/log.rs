@@ -32,6 +32,8 @@ pub struct Log {
     pub(crate) partitions: Vec<Mutex<PartitionLog>>,
     /// Where [`Log::new_waiter_id`] hands out ids from. An atomic counter, not a
     /// lock: an id only has to be unique, and `fetch_add` is enough for that.
+    /// `Ordering::Relaxed` suffices: nothing else is published through the id, so
+    /// no other memory has to be made visible with it.
     pub(crate) next_waiter_id: AtomicU64,
 }
 
@@ -99,7 +101,8 @@ impl Log {
     // ANCHOR_END: append
 
     // ANCHOR: high_watermark
-    /// The partition's log end offset: the offset the next append will get, which
+    /// The high watermark (here the same as what Kafka calls the log end offset):
+    /// the offset the next append will get, which
     /// is also how many records the partition holds. A reader that has read
     /// everything below it is caught up.
     pub fn high_watermark(&self, partition: Partition) -> Result<Offset, LogError> {

@@ -68,7 +68,17 @@ fn waiter_ids_are_unique_even_across_threads() {
         .collect();
     let ids: Vec<_> = handles
         .into_iter()
-        .flat_map(|h| h.join().expect("a thread asking for ids panicked"))
+        .flat_map(|h| match h.join() {
+            Ok(ids) => ids,
+            Err(panic) => panic!(
+                "a thread asking for ids panicked: {}",
+                panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "see its message above".to_owned())
+            ),
+        })
         .collect();
     let distinct: BTreeSet<_> = ids.iter().copied().collect();
     assert_eq!(
@@ -248,10 +258,10 @@ fn registering_the_same_waker_again_does_not_clone_it() {
     );
     log.register_waker(Partition(0), waiter, &waker).unwrap();
     log.register_waker(Partition(0), waiter, &waker).unwrap();
+    let cloned = clones.load(SeqCst);
     assert_eq!(
-        clones.load(SeqCst),
-        1,
-        "registering the same waker for the same waiter again must not clone it again: a future is polled many times by the same task, so check `stored.will_wake(waker)` first"
+        cloned, 1,
+        "the waker was cloned {cloned} times over 3 registrations, expected 1: registering the same waker for the same waiter again must not clone it again; a future is polled many times by the same task, so check `stored.will_wake(waker)` first"
     );
 }
 
@@ -379,7 +389,7 @@ fn append_wakes_after_releasing_the_lock_and_after_storing_the_record() {
     match finished.recv_timeout(Duration::from_secs(10)) {
         Ok(result) => assert_eq!(result, Ok(Offset(0)), "the append itself must succeed"),
         Err(RecvTimeoutError::Timeout) => panic!(
-            "append did not return within 10 seconds: it woke a reader while still holding the partition's lock, and the reader, which calls back into the log as a woken task does, waits for that lock forever. Take the wakers out under the lock, release it, then wake them"
+            "append did not return within 10 seconds: it woke a reader while still holding the partition's lock, and the reader, which calls back into the log as a woken task does, waits for that lock forever. Take the wakers out under the lock, release it, then wake them (in `Log::append`, src/log.rs)"
         ),
         Err(RecvTimeoutError::Disconnected) => {
             // The appending thread ended without an answer: `append` panicked.
