@@ -301,7 +301,7 @@ fn print_results(workshop: &Workshop, step: &Step, run: &TestRun, verbosity: Ver
             paint(
                 DIM,
                 format!(
-                    "...and {hidden} more failing test(s) in other exercises: `cargo workshop check {:02} --all`.",
+                    "...and {hidden} more failing test(s) in later exercises, which often use this one, so fix it first (`cargo workshop check {:02} --all` shows them).",
                     step.number
                 )
             )
@@ -595,7 +595,7 @@ fn remind_to_remove_allow(workshop: &Workshop, step: &Step) {
         .is_ok_and(|text| text.contains(STUB_ALLOW_NOTE));
     if still_there {
         println!(
-            "Tidy up: delete the `#![allow(...)]` line at the top of {}; it only kept the unfinished stubs quiet.",
+            "Tidy up: delete the `#![allow(...)]` line and the comment above it at the top of {}; they only kept the unfinished stubs quiet.",
             paint(PATH, lib.display())
         );
     }

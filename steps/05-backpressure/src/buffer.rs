@@ -167,7 +167,7 @@ impl ProducerBuffer {
     /// the record: [`BufferError::TooLarge`] at once in every mode,
     /// [`BufferError::Full`] at once in [`BackpressureMode::FailImmediately`],
     /// [`BufferError::TimedOut`] after exactly the timeout in
-    /// [`BackpressureMode::BlockWithTimeout`], [`BufferError::Closed`] if the buffer
+    /// [`BackpressureMode::BlockWithTimeout`] (its `waited` is that timeout), [`BufferError::Closed`] if the buffer
     /// is closed before or while waiting.
     ///
     /// A waiting send is woken only when its turn has come and its bytes are free,

@@ -58,7 +58,8 @@ async fn a_blocked_send_waits_quietly_and_finishes_when_take_frees_room() {
     time::advance(Duration::from_secs(60)).await;
     assert!(
         !send.is_woken(),
-        "time passing frees no room: a Block send must not wake up on a timer"
+        "time passing frees no room: a Block send must not wake up on a timer or by yielding to \
+         check again (that is busy-polling); it must wait until `take` gives bytes back"
     );
     assert_pending!(send.poll(), "a Block send waits as long as it takes");
 
@@ -161,6 +162,11 @@ async fn a_waiting_big_record_holds_back_smaller_later_ones() {
     );
     let mut eager = task::spawn(buffer.send(record("eager", 10), FailImmediately));
     let result = assert_ready!(eager.poll(), "FailImmediately never waits");
+    assert!(
+        !matches!(result, Err(BufferError::TimedOut { .. })),
+        "a FailImmediately send that finds no room must return Err(BufferError::Full(record)), \
+         not TimedOut: it never waited"
+    );
     assert_eq!(
         outcome(&result),
         "Err(Full)",

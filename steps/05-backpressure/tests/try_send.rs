@@ -145,7 +145,7 @@ fn a_record_exactly_as_large_as_the_buffer_fits_when_it_is_empty() {
     assert_eq!(
         outcome(&result),
         "Ok",
-        "a record of exactly the capacity is not too large: check `size > capacity`, not `>=`"
+        "a record of exactly the capacity is not too large: it fits in an empty buffer (did you refuse it before trying to reserve its bytes?)"
     );
 }
 
