@@ -595,7 +595,7 @@ fn remind_to_remove_allow(workshop: &Workshop, step: &Step) {
         .is_ok_and(|text| text.contains(STUB_ALLOW_NOTE));
     if still_there {
         println!(
-            "Tidy up: delete the `#![allow(...)]` line and the comment above it at the top of {}; they only kept the unfinished stubs quiet.",
+            "Tidy up: at the top of {}, delete the `#![allow(...)]` line, the comment above it and one blank line; they only kept the unfinished stubs quiet.",
             paint(PATH, lib.display())
         );
     }

@@ -115,7 +115,7 @@ async fn a_long_poll_ends_with_the_next_record_or_when_the_wait_runs_out() {
     assert_ready_eq!(
         quiet.poll(),
         Err(DeadlineElapsed { max_wait: MAX_WAIT }),
-        "no record arrived within 100 ms: the long poll must end with DeadlineElapsed"
+        "no record arrived within 100 ms: the long poll must end with DeadlineElapsed (is `sleep` polled? an unpolled `Sleep` never fires, and checking `is_elapsed()` registers no waker)"
     );
     drop(quiet);
     assert_eq!(
