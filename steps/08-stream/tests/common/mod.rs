@@ -1,0 +1,65 @@
+//! Fixtures shared by the test files of step 08: a log, and booking events in it.
+
+// Each test file uses only some of these.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use step08_stream::{
+    BookingEvent, BookingId, ConsumeError, ConsumedRecord, Log, Offset, Partition, Record, encode,
+};
+
+/// A log with `partitions` empty partitions.
+pub fn log(partitions: u32) -> Arc<Log> {
+    Arc::new(Log::new(partitions).expect("the tests create logs with at least one partition"))
+}
+
+/// A booking event that differs from every other one this function returns.
+pub fn event() -> BookingEvent {
+    BookingEvent::PaymentReceived {
+        booking_id: BookingId::new(),
+    }
+}
+
+/// Appends `count` encoded events to `partition` and returns them, in the order
+/// (and so at the offsets) they were appended.
+pub fn append_events(log: &Log, partition: u32, count: usize) -> Vec<BookingEvent> {
+    (0..count)
+        .map(|_| {
+            let event = event();
+            log.append(Partition(partition), Record::new("key", encode(&event)))
+                .expect("the tests append to partitions that exist");
+            event
+        })
+        .collect()
+}
+
+/// Appends bytes that are not a booking event to `partition` and returns their
+/// offset.
+pub fn append_garbage(log: &Log, partition: u32) -> Offset {
+    // 0xff starts a protobuf field key that never ends: prost refuses it.
+    log.append(
+        Partition(partition),
+        Record::new("key", &b"\xff\xff\xff not a booking event"[..]),
+    )
+    .expect("the tests append to partitions that exist")
+}
+
+/// Where an item came from, error or not: (partition, offset).
+pub fn position_of(item: &Result<ConsumedRecord, ConsumeError>) -> (u32, u64) {
+    match item {
+        Ok(record) => (record.partition.0, record.offset.0),
+        Err(ConsumeError::Decode {
+            partition, offset, ..
+        }) => (partition.0, offset.0),
+        Err(other) => panic!("expected a record or a decode error, got {other:?}"),
+    }
+}
+
+/// The record in an item, with a message naming the offset if it is an error.
+pub fn record(item: Result<ConsumedRecord, ConsumeError>) -> ConsumedRecord {
+    match item {
+        Ok(record) => record,
+        Err(error) => panic!("expected a record, got an error: {error}"),
+    }
+}
