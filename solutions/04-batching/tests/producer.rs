@@ -295,7 +295,7 @@ async fn the_error_says_what_failed_and_that_nothing_is_lost() {
 }
 
 proptest! {
-    #![proptest_config(common::few_cases())]
+    #![proptest_config(workshop_testkit::proptest_config(64))]
 
     /// Whatever the sizes, timings and failures, each partition ends up with
     /// exactly the records sent to it, in order: none lost, none doubled.

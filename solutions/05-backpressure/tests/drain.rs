@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use common::{full_buffer, name, names, record};
 use proptest::prelude::*;
-use proptest::test_runner::Config as ProptestConfig;
 use solution05_backpressure::{BackpressureMode, BufferError, ProducerBuffer};
 use tokio::time;
 use tokio_test::{assert_pending, assert_ready_ok, task};
@@ -345,17 +344,8 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
 }
 // ANCHOR_END: property
 
-fn few_cases() -> ProptestConfig {
-    ProptestConfig {
-        cases: 64,
-        // Do not write regression files into the exercise's directory.
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
-
 proptest! {
-    #![proptest_config(few_cases())]
+    #![proptest_config(workshop_testkit::proptest_config(64))]
 
     #[test]
     fn no_interleaving_overfills_the_buffer_or_loses_a_record(

@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::thread;
 
 use proptest::prelude::*;
-use proptest::test_runner::Config as ProptestConfig;
 use solution06_log::{Log, LogError, Offset, Partition, Record, StoredRecord};
 
 fn record(text: &str) -> Record {
@@ -215,8 +214,7 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 proptest! {
-    // No regression file: a learner's failing run must not leave files in tests/.
-    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(workshop_testkit::proptest_config(64))]
 
     /// Whatever the history, a read returns exactly what a plain `Vec` per
     /// partition says, and an earlier read returns the same records again later,

@@ -4,7 +4,6 @@ mod common;
 
 use common::{BOOKING, from_hex, to_hex};
 use proptest::prelude::*;
-use proptest::test_runner::Config as ProptestConfig;
 use prost::Message;
 use step02_protobuf::pb::booking_event::Event;
 use step02_protobuf::{
@@ -125,22 +124,11 @@ fn any_event() -> impl Strategy<Value = BookingEvent> {
     ]
 }
 
-/// Few cases keep the check fast after every save; the properties are simple
-/// enough that 64 random inputs find a mistake.
-fn few_cases() -> ProptestConfig {
-    ProptestConfig {
-        cases: 64,
-        // Do not write regression files into the exercise's directory.
-        failure_persistence: None,
-        // Enough to shrink a failing event all the way to zero ids and seat A1,
-        // so the failure shows the simplest input that still fails.
-        max_shrink_iters: 1024,
-        ..ProptestConfig::default()
-    }
-}
+// Few cases keep the check fast after every save; the properties are simple
+// enough that 64 random inputs find a mistake.
 
 proptest! {
-    #![proptest_config(few_cases())]
+    #![proptest_config(workshop_testkit::proptest_config(64))]
 
     #[test]
     fn every_event_survives_the_trip_to_bytes_and_back(event in any_event()) {

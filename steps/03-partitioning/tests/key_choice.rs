@@ -105,18 +105,11 @@ fn different_bookings_spread_over_every_partition() {
     );
 }
 
-/// Few cases keep the check fast after every save, and no regression files are
-/// written into the exercise's directory.
-fn few_cases() -> ProptestConfig {
-    ProptestConfig {
-        cases: 64,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+// Few cases keep the check fast after every save, and no regression files are
+// written into the exercise's directory.
 
 proptest! {
-    #![proptest_config(few_cases())]
+    #![proptest_config(workshop_testkit::proptest_config(64))]
 
     #[test]
     fn all_events_of_any_booking_go_to_one_partition(id in any::<u128>(), count in 1u32..=32) {

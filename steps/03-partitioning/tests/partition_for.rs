@@ -157,18 +157,11 @@ fn ten_thousand_keys_spread_evenly_over_eight_partitions() {
     }
 }
 
-/// Few cases keep the check fast after every save, and no regression files are
-/// written into the exercise's directory.
-fn few_cases() -> ProptestConfig {
-    ProptestConfig {
-        cases: 128,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+// Few cases keep the check fast after every save, and no regression files are
+// written into the exercise's directory.
 
 proptest! {
-    #![proptest_config(few_cases())]
+    #![proptest_config(workshop_testkit::proptest_config(128))]
 
     #[test]
     fn every_key_goes_to_a_partition_that_exists(

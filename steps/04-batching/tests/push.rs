@@ -182,7 +182,7 @@ fn push_all(buffers: &mut PartitionBuffers, pushes: &[(u32, Record)]) -> Vec<(u3
 }
 
 proptest! {
-    #![proptest_config(common::few_cases())]
+    #![proptest_config(workshop_testkit::proptest_config(64))]
 
     /// Whatever the sizes, every record arrives exactly once, in its partition's
     /// order, and no batch with more than one record exceeds the limit.

@@ -209,19 +209,11 @@ fn after_a_decode_error_the_reader_moves_on_to_the_next_record() {
     }
 }
 
-/// Few cases keep the check fast after every save; wrong buffering shows up in
-/// the first handful of interleavings.
-fn few_cases() -> ProptestConfig {
-    ProptestConfig {
-        cases: 64,
-        // Do not write regression files into the exercise's directory.
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+// Few cases keep the check fast after every save; wrong buffering shows up in
+// the first handful of interleavings.
 
 proptest! {
-    #![proptest_config(few_cases())]
+    #![proptest_config(workshop_testkit::proptest_config(64))]
 
     /// Appends and reads in any interleaving, with any batch size: every record
     /// comes out once, in offset order, and the position follows.

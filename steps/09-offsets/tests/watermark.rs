@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 
 use proptest::prelude::*;
 use proptest::sample::Index;
-use proptest::test_runner::Config as ProptestConfig;
 use step09_offsets::{CommitTracker, Offset, TrackError};
 
 /// A tracker that started at `start` and has received `count` records after it.
@@ -243,22 +242,12 @@ fn lowest_unfinished(received_up_to: u64, finished: &BTreeSet<u64>, start: u64) 
         .unwrap_or(received_up_to)
 }
 
-/// Few cases keep the check fast after every save; a wrong watermark shows up
-/// within a handful of random orders.
-fn few_cases() -> ProptestConfig {
-    ProptestConfig {
-        cases: 64,
-        // Do not write regression files into the exercise's directory.
-        failure_persistence: None,
-        // Shrink far enough to show a short history of receives and finishes.
-        max_shrink_iters: 1024,
-        ..ProptestConfig::default()
-    }
-}
+// Few cases keep the check fast after every save; a wrong watermark shows up
+// within a handful of random orders.
 
 // ANCHOR: property
 proptest! {
-    #![proptest_config(few_cases())]
+    #![proptest_config(workshop_testkit::proptest_config(64))]
 
     /// Records are received and finished in a random interleaving, as concurrent
     /// handlers would. After every step the committed offset is the lowest

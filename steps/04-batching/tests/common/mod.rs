@@ -78,14 +78,3 @@ pub fn one_key_per_partition(topic: &Topic) -> Vec<String> {
     }
     keys.into_iter().flatten().collect()
 }
-
-/// Few cases keep the check fast after every save; 64 random inputs are plenty to
-/// find a batch in the wrong order.
-pub fn few_cases() -> proptest::test_runner::Config {
-    proptest::test_runner::Config {
-        cases: 64,
-        // Do not write regression files into the exercise's directory.
-        failure_persistence: None,
-        ..proptest::test_runner::Config::default()
-    }
-}
