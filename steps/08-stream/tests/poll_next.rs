@@ -430,3 +430,49 @@ fn a_record_appended_while_the_consumer_leaves_its_wakers_still_wakes_it() {
     }
 }
 // ANCHOR_END: lost_wakeup
+
+/// The same gap for the stop signal: a `stop()` that lands after `poll_next` checked
+/// the flag and before its waker was with the signal wakes nobody. The waker here
+/// calls `stop()` the first time it is cloned. When `poll_next` leaves its waker with
+/// the partitions before the stop signal, that stop lands in the gap. (Registered the
+/// other way round, the gap comes before any clone, where no test can stage it; the
+/// `AtomicWaker` then handles a stop during its own registration.) Either way the
+/// stream must end or be woken to end.
+#[test]
+fn a_stop_while_the_consumer_leaves_its_wakers_still_ends_the_stream() {
+    let log = log(4);
+    let mut consumer = consumer_of(&log, 4);
+    let stop = consumer.stop_handle();
+    let stopped = Arc::new(AtomicBool::new(false));
+    let state = Arc::new(AppendOnClone {
+        on_first_clone: Mutex::new(Some(Box::new({
+            let stopped = stopped.clone();
+            move || {
+                stop.stop();
+                stopped.store(true, Ordering::SeqCst);
+            }
+        }))),
+        woken: AtomicBool::new(false),
+    });
+    let waker = append_on_clone_waker(state.clone());
+    let mut cx = Context::from_waker(&waker);
+
+    match consumer.poll_next_unpin(&mut cx) {
+        Poll::Ready(None) => {}
+        Poll::Ready(Some(item)) => panic!("nothing was appended, yet the stream gave {item:?}"),
+        Poll::Pending => {
+            assert!(
+                stopped.load(Ordering::SeqCst),
+                "poll_next returned Pending without keeping a clone of the waker anywhere: \
+                 nothing can ever wake it. Leave cx.waker() with every partition and the stop signal"
+            );
+            assert!(
+                state.woken.load(Ordering::SeqCst),
+                "lost stop: stop() was called while poll_next was leaving its wakers, after it had \
+                 checked the stop flag and before its waker was with the stop signal, so nobody was \
+                 woken; poll_next then returned Pending and the stream never ends. After registering \
+                 the wakers, check the stop flag again as well as the partitions"
+            );
+        }
+    }
+}
