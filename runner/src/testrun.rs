@@ -225,6 +225,13 @@ fn failure_message(lines: &[&str], start: usize) -> (String, usize) {
         .iter()
         .copied()
         .filter(|l| !l.starts_with("note: run with `RUST_BACKTRACE=1`"))
+        // proptest's counters say how many cases ran, not what went wrong.
+        .filter(|l| {
+            let t = l.trim();
+            !(t.starts_with("successes:")
+                || t.starts_with("local rejects:")
+                || t.starts_with("global rejects:"))
+        })
         .collect();
     let text = kept.join("\n").trim().to_owned();
     (tidy_panic(&text), end)
@@ -351,6 +358,27 @@ warning: `step02-protobuf` (lib) generated 1 warning
         assert!(run.compiled);
         assert_eq!(run.warnings.len(), 1);
         assert!(run.warnings[0].contains("to_wire.rs:5:5"));
+    }
+
+    #[test]
+    fn proptest_counters_are_left_out_of_a_failure_message() {
+        let output = "\
+---- every_read_is_replayable stdout ----
+thread 'every_read_is_replayable' panicked at tests/read.rs:218:1:
+Test failed: offsets must be dense at tests/read.rs:240.
+minimal failing input: steps = []
+\tsuccesses: 0
+\tlocal rejects: 0
+\tglobal rejects: 0
+
+failures:
+";
+        let (message, _) = failure_message(&output.lines().collect::<Vec<_>>(), 1);
+        assert!(!message.contains("rejects"), "{message}");
+        assert!(
+            message.contains("minimal failing input: steps = []"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ use solution01_events::BookingEvent;
 /// something a person can search for. It costs 20 bytes more per record. Whichever
 /// form you pick, every producer of the topic must pick the same one: the same
 /// booking written once as text and once as raw bytes hashes to two partitions.
+/// (`BookingId`'s `Display`, from step 01, writes exactly this text.)
 pub fn partition_key(event: &BookingEvent) -> Bytes {
     // exercise: solution
     // `hyphenated()` spells out the one format; `to_string()` on a `BookingId`

@@ -71,7 +71,7 @@ impl Topic {
         }
         // exercise: stub
         // todo!(
-        //     "use partition_for with this topic's partition count; a Topic always has at least one partition (chapter 03)"
+        //     "use partition_for with this topic's partition count; Topic::new refused zero partitions, so an `expect` that says so is right here (chapter 03)"
         // )
         // exercise: end
     }
@@ -81,6 +81,7 @@ impl Topic {
         // exercise: solution
         (0..self.partition_count).map(Partition)
         // exercise: stub
+        // // `from_fn` only makes the stub compile: replace the whole body.
         // std::iter::from_fn(|| {
         //     todo!("yield Partition(0) up to the last partition, each once, in order (chapter 03)")
         // })

@@ -41,7 +41,7 @@ fn the_empty_key_hashes_like_kafka() {
         &[(b"", 275_646_681)],
         "With no bytes there is no block and no tail: only the start value `SEED ^ 0` \
          and the final mix (h ^= h >> 13; h *= M; h ^= h >> 15) are left. Multiply only \
-         when there was a tail.",
+         when there was a tail, and shift a u32 in the final mix, not an i32.",
     );
 }
 
@@ -62,7 +62,8 @@ fn keys_of_whole_four_byte_blocks_hash_like_kafka() {
         "These keys have no tail. Read each block of 4 bytes little-endian (the first \
          byte is the lowest: u32::from_le_bytes), mix it with k *= M; k ^= k >> R; \
          k *= M; then h *= M; h ^= k. Use wrapping_mul, and shift a u32, not an i32: \
-         Java's >>> shifts in zeros.",
+         Java's >>> shifts in zeros. If the empty key fails too, look at the tail \
+         multiply first: it must not happen without a tail.",
     );
 }
 

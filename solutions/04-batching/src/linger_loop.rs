@@ -8,7 +8,11 @@
 
 use solution03_partitioning::Record;
 use tokio::sync::mpsc;
+// exercise: solution
 use tokio::time::{Instant, sleep_until};
+// exercise: stub
+// use tokio::time::sleep_until;
+// exercise: end
 
 use crate::{BrokerClient, FlushError, Producer};
 

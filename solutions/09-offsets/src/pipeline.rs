@@ -274,7 +274,7 @@ impl Pipeline<'_> {
         Ok(())
         // exercise: stub
         // todo!(
-        //     "report the record as received, then for each stage in order do its work (decode; record the event in the booking store) and call `self.reached` (chapter 09)"
+        //     "take the record through every stage, from received to acked, calling `self.reached` at each (chapter 09)"
         // )
         // exercise: end
     }

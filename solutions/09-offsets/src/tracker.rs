@@ -108,7 +108,7 @@ impl CommitTracker {
         }
         // exercise: stub
         // todo!(
-        //     "take the offset out of flight; the watermark is the lowest offset still in flight, or the next one to receive; return it if it moved (chapter 09)"
+        //     "take the offset out of flight and return the new committed offset if it moved (chapter 09)"
         // )
         // exercise: end
     }

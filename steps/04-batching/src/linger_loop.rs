@@ -8,7 +8,7 @@
 
 use solution03_partitioning::Record;
 use tokio::sync::mpsc;
-use tokio::time::{Instant, sleep_until};
+use tokio::time::sleep_until;
 
 use crate::{BrokerClient, FlushError, Producer};
 

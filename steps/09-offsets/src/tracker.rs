@@ -77,7 +77,7 @@ impl CommitTracker {
     /// below this one is still in flight).
     pub fn finished(&mut self, offset: Offset) -> Result<Option<Offset>, TrackError> {
         todo!(
-            "take the offset out of flight; the watermark is the lowest offset still in flight, or the next one to receive; return it if it moved (chapter 09)"
+            "take the offset out of flight and return the new committed offset if it moved (chapter 09)"
         )
     }
     // ANCHOR_END: finished
