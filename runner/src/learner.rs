@@ -101,18 +101,30 @@ fn print_where_to_go(step: &Step, progress: &Progress) {
     );
 }
 
-/// How much of a check's result to print.
+/// How to run a check and how much of its result to print.
 #[derive(Debug, Clone, Copy)]
-pub struct Verbosity {
+pub struct CheckOptions {
     /// Every failing test, not just those of the first failing exercise.
     pub all: bool,
     /// Cargo's whole output as well.
     pub raw: bool,
+    /// How long one test binary may run before it is stopped.
+    pub limit: std::time::Duration,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        Self {
+            all: false,
+            raw: false,
+            limit: testrun::DEFAULT_TEST_LIMIT,
+        }
+    }
 }
 
 /// `check [STEP]`: runs the step's tests, remembers the result and shows what fails.
 /// Returns whether the step is done.
-pub fn check(workshop: &Workshop, step: &Step, verbosity: Verbosity) -> Result<bool> {
+pub fn check(workshop: &Workshop, step: &Step, verbosity: CheckOptions) -> Result<bool> {
     let dir = workshop.path(step.exercise_dir());
     if !dir.join("Cargo.toml").is_file() {
         bail!(
@@ -130,7 +142,7 @@ pub fn check(workshop: &Workshop, step: &Step, verbosity: Verbosity) -> Result<b
             format!("Checking step {} ({})...", step.id(), step.exercise_crate())
         )
     );
-    let run = testrun::run_cargo_test(&workshop.root, &step.exercise_crate(), &[])?;
+    let run = testrun::run_cargo_test(&workshop.root, &step.exercise_crate(), verbosity.limit)?;
     if verbosity.raw {
         println!("{}", run.output);
     }
@@ -163,6 +175,17 @@ pub fn check(workshop: &Workshop, step: &Step, verbosity: Verbosity) -> Result<b
         return Ok(false);
     }
     print_results(workshop, step, &run, verbosity);
+    if let Some(target) = &run.timed_out {
+        println!(
+            "\n{} the tests in tests/{target}.rs were still running after {} s, so the check stopped them. \
+             Look for a loop that never ends, or a future that returns Pending and is never woken. \
+             (`cargo workshop check {:02} --timeout SECONDS` changes the limit.)",
+            paint(FAIL, "✗"),
+            verbosity.limit.as_secs(),
+            step.number
+        );
+        return Ok(false);
+    }
     let done = progress::StepState::Checked(record).is_done();
     print_warnings(step, &run, done || verbosity.all);
     if done {
@@ -185,7 +208,7 @@ pub fn check(workshop: &Workshop, step: &Step, verbosity: Verbosity) -> Result<b
     Ok(done)
 }
 
-fn print_compile_errors(step: &Step, run: &TestRun, verbosity: Verbosity) {
+fn print_compile_errors(step: &Step, run: &TestRun, verbosity: CheckOptions) {
     println!(
         "\n{} step {:02} does not compile yet. Fix the first error and check again:\n",
         paint(FAIL, "✗"),
@@ -215,7 +238,7 @@ fn print_compile_errors(step: &Step, run: &TestRun, verbosity: Verbosity) {
     }
 }
 
-fn print_results(workshop: &Workshop, step: &Step, run: &TestRun, verbosity: Verbosity) {
+fn print_results(workshop: &Workshop, step: &Step, run: &TestRun, verbosity: CheckOptions) {
     println!();
     for exercise in &step.exercises {
         let outcomes: Vec<_> = run

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use workshop::learner::{self, Verbosity};
+use workshop::learner::{self, CheckOptions};
 use workshop::manifest::Workshop;
 use workshop::ui::{FAIL, paint};
 use workshop::{doctor, maintain, watch};
@@ -31,6 +31,9 @@ enum Cmd {
         /// Also print cargo's whole output.
         #[arg(long)]
         raw: bool,
+        /// Stop a test binary that runs longer than this many seconds.
+        #[arg(long, default_value_t = workshop::testrun::DEFAULT_TEST_LIMIT.as_secs())]
+        timeout: u64,
     },
     /// Check again every time you save a file under steps/.
     Watch {
@@ -106,9 +109,15 @@ fn run(cli: Cli) -> Result<bool> {
     let workshop = find_workshop()?;
     match cli.command.unwrap_or(Cmd::Progress) {
         Cmd::Progress => learner::show_progress(&workshop).map(|()| true),
-        Cmd::Check { step, all, raw } => {
+        Cmd::Check {
+            step,
+            all,
+            raw,
+            timeout,
+        } => {
             let step = learner::chosen_step(&workshop, step.as_deref())?;
-            learner::check(&workshop, step, Verbosity { all, raw })
+            let limit = std::time::Duration::from_secs(timeout.max(1));
+            learner::check(&workshop, step, CheckOptions { all, raw, limit })
         }
         Cmd::Watch { step, poll } => watch::watch(&workshop, step.as_deref(), poll).map(|()| true),
         Cmd::Hint { step, all } => {

@@ -218,7 +218,11 @@ fn structure(workshop: &Workshop, report: &mut Report) -> Result<()> {
 }
 
 fn solution_passes(workshop: &Workshop, step: &Step, report: &mut Report) -> Result<()> {
-    let run = testrun::run_cargo_test(&workshop.root, &step.solution_crate(), &[])?;
+    let run = testrun::run_cargo_test(
+        &workshop.root,
+        &step.solution_crate(),
+        testrun::DEFAULT_TEST_LIMIT,
+    )?;
     if !run.compiled {
         println!(
             "{}",
@@ -268,7 +272,11 @@ fn solution_passes(workshop: &Workshop, step: &Step, report: &mut Report) -> Res
 }
 
 fn exercise_fails(workshop: &Workshop, step: &Step, report: &mut Report) -> Result<()> {
-    let run = testrun::run_cargo_test(&workshop.root, &step.exercise_crate(), &[])?;
+    let run = testrun::run_cargo_test(
+        &workshop.root,
+        &step.exercise_crate(),
+        testrun::DEFAULT_TEST_LIMIT,
+    )?;
     if !run.compiled {
         println!(
             "{}",

@@ -6,9 +6,11 @@
 //! into one pipe so they arrive in the order they were written, which is how each
 //! test is matched to the test file, and so to the exercise, it belongs to.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
@@ -42,8 +44,10 @@ pub struct TestRun {
     /// fresh build too, so they do not vanish after the first check).
     pub warnings: Vec<String>,
     pub outcomes: Vec<TestOutcome>,
-    /// The whole output, for `--verbose` and for anything the parser missed.
+    /// The whole output, for `--raw` and for anything the parser missed.
     pub output: String,
+    /// The test target that was stopped for running too long, if one was.
+    pub timed_out: Option<String>,
 }
 
 impl TestRun {
@@ -65,11 +69,16 @@ impl TestRun {
     }
 }
 
-/// Runs `cargo test -p <package>` in `root` and reads the result. Extra arguments
-/// such as a target directory go in `extra`.
-pub fn run_cargo_test(root: &Path, package: &str, extra: &[&str]) -> Result<TestRun> {
-    let (mut reader, writer) =
-        std::io::pipe().context("cannot create a pipe for cargo's output")?;
+/// How long one test binary may run before the check stops it. Counted per test
+/// binary and only once cargo starts running it, so a slow first build is never
+/// cut short. Generous: trybuild's tests compile programs while they run.
+pub const DEFAULT_TEST_LIMIT: Duration = Duration::from_secs(120);
+
+/// Runs `cargo test -p <package>` in `root` and reads the result. A test binary
+/// that runs longer than `limit` (an endless loop, a future nobody wakes) is
+/// stopped, and the run says which one.
+pub fn run_cargo_test(root: &Path, package: &str, limit: Duration) -> Result<TestRun> {
+    let (reader, writer) = std::io::pipe().context("cannot create a pipe for cargo's output")?;
     let writer_err = writer
         .try_clone()
         .context("cannot share cargo's output pipe")?;
@@ -84,7 +93,6 @@ pub fn run_cargo_test(root: &Path, package: &str, extra: &[&str]) -> Result<Test
             "--color",
             "never",
         ])
-        .args(extra)
         .env("CARGO_TERM_COLOR", "never")
         .env("CARGO_TERM_PROGRESS_WHEN", "never")
         .stdin(Stdio::null())
@@ -96,22 +104,75 @@ pub fn run_cargo_test(root: &Path, package: &str, extra: &[&str]) -> Result<Test
     let mut child = command.spawn().context(
         "cannot start `cargo test`: is cargo on your PATH? (`cargo workshop doctor` checks)",
     )?;
-    // The Command still holds the write ends; drop it so the read below ends when
-    // cargo and the test binaries are done.
+    // The Command still holds the write ends; drop it so the reader sees the end
+    // of the output when cargo and the test binaries are done.
     drop(command);
-    let mut bytes = Vec::new();
-    reader
-        .read_to_end(&mut bytes)
-        .context("cannot read cargo's output")?;
+
+    // Lines arrive on a thread, so that this one can watch the clock.
+    let (lines, arriving) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(reader).split(b'\n') {
+            let Ok(line) = line else { break };
+            if lines
+                .send(String::from_utf8_lossy(&line).into_owned())
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let mut output = String::new();
+    let mut running: Option<(String, Instant)> = None;
+    let mut timed_out = None;
+    loop {
+        match arriving.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) => {
+                let trimmed = line.trim_start();
+                if let Some(rest) = trimmed.strip_prefix("Running ") {
+                    running = Some((target_name(rest), Instant::now()));
+                } else if trimmed.starts_with("Doc-tests ") {
+                    running = Some(("doctests".to_owned(), Instant::now()));
+                }
+                output.push_str(&line);
+                output.push('\n');
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if let Some((target, since)) = &running
+            && since.elapsed() > limit
+        {
+            timed_out = Some(target.clone());
+            stop_tree(&mut child);
+            break;
+        }
+    }
     let status = child.wait().context("cannot wait for cargo")?;
-    let output = String::from_utf8_lossy(&bytes).into_owned();
     let mut run = parse(&output);
+    run.timed_out = timed_out;
     // Cargo exits non-zero both for failing tests and for a failed build; only the
     // second leaves compiler errors or no test result at all.
-    if !status.success() && (!run.errors.is_empty() || !output.contains("test result:")) {
+    if run.timed_out.is_none()
+        && !status.success()
+        && (!run.errors.is_empty() || !output.contains("test result:"))
+    {
         run.compiled = false;
     }
     Ok(run)
+}
+
+/// Stops cargo and the test binary it is running. Killing cargo alone would leave
+/// the test binary (its child) running, so its children go first, with the tool
+/// each platform has for that.
+fn stop_tree(child: &mut std::process::Child) {
+    let pid = child.id().to_string();
+    #[cfg(unix)]
+    let _ = Command::new("pkill").args(["-KILL", "-P", &pid]).status();
+    #[cfg(windows)]
+    let _ = Command::new("taskkill")
+        .args(["/PID", &pid, "/T", "/F"])
+        .status();
+    let _ = child.kill();
 }
 
 /// The cargo that started us (cargo sets `CARGO` for `cargo run`), so the same

@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use notify_debouncer_mini::notify::{self, RecursiveMode};
 use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer_opt};
 
-use crate::learner::{self, Verbosity};
+use crate::learner::{self, CheckOptions};
 use crate::manifest::Workshop;
 use crate::progress::{self, Progress};
 use crate::ui::{DIM, PASS, TITLE, WARN, paint};
@@ -110,14 +110,7 @@ pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Resul
         // What the check saw: one save often arrives as several file events, some
         // during the check, and they must not start a second identical check.
         let checked = progress::fingerprint(workshop, step)?;
-        let done = learner::check(
-            workshop,
-            step,
-            Verbosity {
-                all: false,
-                raw: false,
-            },
-        )?;
+        let done = learner::check(workshop, step, CheckOptions::default())?;
         if done && fixed_step.is_none() {
             let progress = Progress::load(workshop);
             if learner::current_step(workshop, &progress)?.is_none() {

@@ -280,3 +280,27 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_test_that_never_ends_is_stopped_and_reported() {
+    let w = tiny_workshop();
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 { loop { std::hint::spin_loop(); if x == u32::MAX { return 0; } } }\n",
+    );
+    let out = workshop(w.path(), &["check", "0", "--timeout", "2"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(
+        shown.contains("tests/double.rs were still running after 2 s"),
+        "{shown}"
+    );
+    // The endless test binary must not outlive the check.
+    let still_running = Command::new("pgrep")
+        .args(["-f", &w.path().join("target").display().to_string()])
+        .output()
+        .map(|o| !o.stdout.is_empty())
+        .unwrap_or(false);
+    assert!(!still_running, "the stopped test binary is still running");
+}
