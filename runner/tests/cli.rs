@@ -2,91 +2,10 @@
 //! workshop made in a temporary directory (one step, no dependencies, so cargo
 //! builds it in about a second).
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-const MANIFEST: &str = r#"
-[[steps]]
-number = 0
-slug = "tiny"
-title = "A tiny step"
-
-[[steps.exercises]]
-name = "double"
-file = "src/lib.rs"
-test = "double"
-hints = ["Multiply by two.", "`x * 2`."]
-"#;
-
-const SOLUTION_LIB: &str = "\
-// exercise: solution
-// exercise: stub
-// #![allow(unused_variables)]
-// exercise: end
-
-pub fn double(x: u32) -> u32 {
-    // exercise: solution
-    x * 2
-    // exercise: stub
-    // todo!(\"double it (chapter 00)\")
-    // exercise: end
-}
-";
-
-const SOLUTION_TEST: &str = "\
-#[test]
-fn doubles() {
-    assert_eq!(solution00_tiny::double(21), 42, \"21 doubled is 42\");
-}
-";
-
-/// A workshop with one step, generated, in a fresh temporary directory.
-fn tiny_workshop() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let root = dir.path();
-    write(root, "workshop.toml", MANIFEST);
-    write(
-        root,
-        "Cargo.toml",
-        "[workspace]\nresolver = \"3\"\nmembers = [\"solutions/*\", \"steps/*\"]\n",
-    );
-    write(
-        root,
-        "solutions/00-tiny/Cargo.toml",
-        "[package]\nname = \"solution00-tiny\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[lib]\ndoctest = false\ntest = false\n",
-    );
-    write(root, "solutions/00-tiny/src/lib.rs", SOLUTION_LIB);
-    write(root, "solutions/00-tiny/tests/double.rs", SOLUTION_TEST);
-    write(root, "book/src/00-tiny.md", "# Tiny\n");
-    std::fs::create_dir_all(root.join("steps")).unwrap();
-    let out = workshop(root, &["generate"]);
-    assert!(out.status.success(), "generate failed: {}", text(&out));
-    dir
-}
-
-fn write(root: &Path, path: &str, text: &str) {
-    let path = root.join(path);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-fn workshop(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_workshop"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("CARGO_TARGET_DIR", dir.join("target"))
-        .output()
-        .expect("the runner starts")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use common::*;
+use std::process::Command;
 
 #[test]
 fn generation_writes_the_stub_and_renames_the_crate() {
@@ -266,19 +185,6 @@ fn diff_shows_the_reference_beside_the_learners_code() {
         out.contains("-    todo!(\"double it (chapter 00)\")"),
         "{out}"
     );
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 #[test]

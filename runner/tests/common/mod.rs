@@ -1,0 +1,102 @@
+//! The throwaway one-step workshop that the runner's end-to-end tests run the real
+//! binary in. Shared by every file under `runner/tests/`.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+pub const MANIFEST: &str = r#"
+[[steps]]
+number = 0
+slug = "tiny"
+title = "A tiny step"
+
+[[steps.exercises]]
+name = "double"
+file = "src/lib.rs"
+test = "double"
+hints = ["Multiply by two.", "`x * 2`."]
+"#;
+
+pub const SOLUTION_LIB: &str = "\
+// exercise: solution
+// exercise: stub
+// #![allow(unused_variables)]
+// exercise: end
+
+pub fn double(x: u32) -> u32 {
+    // exercise: solution
+    x * 2
+    // exercise: stub
+    // todo!(\"double it (chapter 00)\")
+    // exercise: end
+}
+";
+
+pub const SOLUTION_TEST: &str = "\
+#[test]
+pub fn doubles() {
+    assert_eq!(solution00_tiny::double(21), 42, \"21 doubled is 42\");
+}
+";
+
+/// A workshop with one step, generated, in a fresh temporary directory.
+pub fn tiny_workshop() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let root = dir.path();
+    write(root, "workshop.toml", MANIFEST);
+    write(
+        root,
+        "Cargo.toml",
+        "[workspace]\nresolver = \"3\"\nmembers = [\"solutions/*\", \"steps/*\"]\n",
+    );
+    write(
+        root,
+        "solutions/00-tiny/Cargo.toml",
+        "[package]\nname = \"solution00-tiny\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[lib]\ndoctest = false\ntest = false\n",
+    );
+    write(root, "solutions/00-tiny/src/lib.rs", SOLUTION_LIB);
+    write(root, "solutions/00-tiny/tests/double.rs", SOLUTION_TEST);
+    write(root, "book/src/00-tiny.md", "# Tiny\n");
+    std::fs::create_dir_all(root.join("steps")).unwrap();
+    let out = workshop(root, &["generate"]);
+    assert!(out.status.success(), "generate failed: {}", text(&out));
+    dir
+}
+
+pub fn write(root: &Path, path: &str, text: &str) {
+    let path = root.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+pub fn workshop(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_workshop"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .output()
+        .expect("the runner starts")
+}
+
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+pub fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
