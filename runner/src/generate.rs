@@ -186,9 +186,50 @@ pub fn generate_step(workshop: &Workshop, step: &Step, variant: Variant) -> Resu
             Some(comment) => transform(&text, comment, variant, &label)?,
             None => text,
         };
-        files.insert(relative, rename(&text, step));
+        let text = rename(&text, step);
+        let text = if relative.extension().is_some_and(|e| e == "rs") {
+            rustfmt(workshop, &text, &label)?
+        } else {
+            text
+        };
+        files.insert(relative, text);
     }
     Ok(files)
+}
+
+/// Formats generated Rust the way `cargo fmt` formats the exercise crates (with
+/// `steps/rustfmt.toml`), so a stub written on one line in the solution comes out
+/// exactly as rustfmt would lay it out and `cargo fmt` never changes an exercise.
+fn rustfmt(workshop: &Workshop, text: &str, label: &str) -> Result<String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let config = workshop.path(Path::new("steps/rustfmt.toml"));
+    let mut command = Command::new("rustfmt");
+    command.args(["--edition", "2024", "--quiet"]);
+    if config.is_file() {
+        command.arg("--config-path").arg(&config);
+    }
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("cannot run rustfmt (install it with `rustup component add rustfmt`)")?;
+    let mut stdin = child.stdin.take().context("rustfmt has no stdin")?;
+    let input = text.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().context("rustfmt did not finish")?;
+    writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("writing to rustfmt panicked"))?
+        .context("cannot write to rustfmt")?;
+    if !output.status.success() {
+        bail!(
+            "rustfmt cannot format the exercise made from {label}:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    String::from_utf8(output.stdout).context("rustfmt printed something that is not UTF-8")
 }
 
 /// The book pages made from the manifest and the solutions: one page of hints per

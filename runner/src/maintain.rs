@@ -180,7 +180,12 @@ fn structure(workshop: &Workshop, report: &mut Report) -> Result<()> {
         let entries =
             std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?;
         for entry in entries {
-            let name = entry?.file_name().to_string_lossy().into_owned();
+            let entry = entry?;
+            // Only crate directories are steps; `rustfmt.toml` sits beside them.
+            if !entry.file_type()?.is_dir() {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
             report.check(
                 listed.contains(&name),
                 format!("{parent}/{name} is listed in workshop.toml"),

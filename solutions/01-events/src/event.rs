@@ -72,7 +72,9 @@ impl Default for UserId {
 
 /// Why a text is not a seat id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{input:?} is not a seat: expected a row letter A-Z and a seat number 1-999, like \"A12\"")]
+#[error(
+    "{input:?} is not a seat: expected a row letter A-Z and a seat number 1-999, like \"A12\""
+)]
 pub struct InvalidSeatId {
     /// The text that was rejected, kept so the error can show it.
     pub input: String,

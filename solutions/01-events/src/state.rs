@@ -87,7 +87,9 @@ pub enum Rejected {
     )]
     PaidAfterExpiry { booking_id: BookingId },
     /// An expiry arrived for a booking that is already paid.
-    #[error("booking {booking_id} is paid and cannot expire: a paid booking is never lost")]
+    #[error(
+        "booking {booking_id} is paid and cannot expire: a paid booking is never lost"
+    )]
     ExpiredAfterPayment { booking_id: BookingId },
     /// A second `PaymentReceived` for a booking that is already paid.
     #[error(
@@ -95,7 +97,9 @@ pub enum Rejected {
     )]
     AlreadyPaid { booking_id: BookingId },
     /// A second `ReservationExpired` for a booking that has already expired.
-    #[error("booking {booking_id} has already expired: a second ReservationExpired is a duplicate")]
+    #[error(
+        "booking {booking_id} has already expired: a second ReservationExpired is a duplicate"
+    )]
     AlreadyExpired { booking_id: BookingId },
 }
 // ANCHOR_END: rejected
@@ -107,7 +111,10 @@ pub enum Rejected {
 /// Every pair of (state, event) is written out in one `match` without a `_` arm.
 /// When a new event or state is added, the compiler lists every pair that nobody
 /// has decided yet, instead of letting a catch-all quietly accept it.
-pub fn apply(state: &BookingState, event: &BookingEvent) -> Result<BookingState, Rejected> {
+pub fn apply(
+    state: &BookingState,
+    event: &BookingEvent,
+) -> Result<BookingState, Rejected> {
     // exercise: solution
     // An event of another booking is a routing bug in the caller, whatever kind of
     // event it is, so it is checked before the match: otherwise it could come back
@@ -122,7 +129,9 @@ pub fn apply(state: &BookingState, event: &BookingEvent) -> Result<BookingState,
         });
     }
 
-    use BookingEvent::{PaymentReceived, ReservationExpired, ReservationRequested};
+    use BookingEvent::{
+        PaymentReceived, ReservationExpired, ReservationRequested,
+    };
     use BookingState::{Confirmed, Empty, Expired, Held};
 
     match (state, event) {
@@ -141,11 +150,12 @@ pub fn apply(state: &BookingState, event: &BookingEvent) -> Result<BookingState,
         }),
         // A payment or an expiry before the request: out of order, or for a booking
         // that does not exist. Step 12 decides whether to park it and try later.
-        (Empty, PaymentReceived { booking_id } | ReservationExpired { booking_id }) => {
-            Err(Rejected::NotRequested {
-                booking_id: *booking_id,
-            })
-        }
+        (
+            Empty,
+            PaymentReceived { booking_id } | ReservationExpired { booking_id },
+        ) => Err(Rejected::NotRequested {
+            booking_id: *booking_id,
+        }),
 
         // A request for a booking that already exists, in any state after the first.
         (
@@ -183,9 +193,11 @@ pub fn apply(state: &BookingState, event: &BookingEvent) -> Result<BookingState,
         }),
 
         // `Confirmed` is final: the seat is sold and stays sold.
-        (Confirmed { booking_id, .. }, PaymentReceived { .. }) => Err(Rejected::AlreadyPaid {
-            booking_id: *booking_id,
-        }),
+        (Confirmed { booking_id, .. }, PaymentReceived { .. }) => {
+            Err(Rejected::AlreadyPaid {
+                booking_id: *booking_id,
+            })
+        }
         (Confirmed { booking_id, .. }, ReservationExpired { .. }) => {
             Err(Rejected::ExpiredAfterPayment {
                 booking_id: *booking_id,
@@ -193,12 +205,16 @@ pub fn apply(state: &BookingState, event: &BookingEvent) -> Result<BookingState,
         }
 
         // `Expired` is final too: the seat may already be held by someone else.
-        (Expired { booking_id, .. }, PaymentReceived { .. }) => Err(Rejected::PaidAfterExpiry {
-            booking_id: *booking_id,
-        }),
-        (Expired { booking_id, .. }, ReservationExpired { .. }) => Err(Rejected::AlreadyExpired {
-            booking_id: *booking_id,
-        }),
+        (Expired { booking_id, .. }, PaymentReceived { .. }) => {
+            Err(Rejected::PaidAfterExpiry {
+                booking_id: *booking_id,
+            })
+        }
+        (Expired { booking_id, .. }, ReservationExpired { .. }) => {
+            Err(Rejected::AlreadyExpired {
+                booking_id: *booking_id,
+            })
+        }
     }
     // exercise: stub
     // todo!(

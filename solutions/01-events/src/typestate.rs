@@ -72,7 +72,11 @@ impl<S> Booking<S> {
 /// booking: `Booking<Confirmed>` has no `expire` method at all.
 impl Booking<Held> {
     /// A new booking, its seat held for the user: what `ReservationRequested` starts.
-    pub fn request(booking_id: BookingId, seat_id: SeatId, user_id: UserId) -> Self {
+    pub fn request(
+        booking_id: BookingId,
+        seat_id: SeatId,
+        user_id: UserId,
+    ) -> Self {
         Booking {
             booking_id,
             seat_id,

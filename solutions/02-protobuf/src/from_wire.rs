@@ -22,17 +22,33 @@ impl TryFrom<pb::BookingEvent> for BookingEvent {
         // `decode`, which still has the bytes, can tell (see codec.rs).
         let event = message.event.ok_or(WireError::MissingEvent)?;
         let domain = match event {
-            Event::ReservationRequested(requested) => BookingEvent::ReservationRequested {
-                booking_id: BookingId::from_uuid(parse_uuid("booking_id", requested.booking_id)?),
-                seat_id: SeatId::parse(&requested.seat_id)?,
-                user_id: UserId::from_uuid(parse_uuid("user_id", requested.user_id)?),
-            },
+            Event::ReservationRequested(requested) => {
+                BookingEvent::ReservationRequested {
+                    booking_id: BookingId::from_uuid(parse_uuid(
+                        "booking_id",
+                        requested.booking_id,
+                    )?),
+                    seat_id: SeatId::parse(&requested.seat_id)?,
+                    user_id: UserId::from_uuid(parse_uuid(
+                        "user_id",
+                        requested.user_id,
+                    )?),
+                }
+            }
             Event::PaymentReceived(paid) => BookingEvent::PaymentReceived {
-                booking_id: BookingId::from_uuid(parse_uuid("booking_id", paid.booking_id)?),
+                booking_id: BookingId::from_uuid(parse_uuid(
+                    "booking_id",
+                    paid.booking_id,
+                )?),
             },
-            Event::ReservationExpired(expired) => BookingEvent::ReservationExpired {
-                booking_id: BookingId::from_uuid(parse_uuid("booking_id", expired.booking_id)?),
-            },
+            Event::ReservationExpired(expired) => {
+                BookingEvent::ReservationExpired {
+                    booking_id: BookingId::from_uuid(parse_uuid(
+                        "booking_id",
+                        expired.booking_id,
+                    )?),
+                }
+            }
         };
         Ok(domain)
         // exercise: stub
@@ -50,6 +66,7 @@ impl TryFrom<pb::BookingEvent> for BookingEvent {
 /// `Uuid::try_parse` also accepts the other spellings of a UUID (no hyphens,
 /// braces, `urn:uuid:`), which costs nothing here: the value is the same UUID.
 fn parse_uuid(field: &'static str, text: String) -> Result<Uuid, WireError> {
-    Uuid::try_parse(&text).map_err(|_| WireError::InvalidUuid { field, value: text })
+    Uuid::try_parse(&text)
+        .map_err(|_| WireError::InvalidUuid { field, value: text })
 }
 // exercise: end

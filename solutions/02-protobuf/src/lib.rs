@@ -48,4 +48,6 @@ mod to_wire;
 pub use codec::{decode, encode};
 pub use error::WireError;
 /// The domain types of step 01, so that users of this crate need only one import.
-pub use solution01_events::{BookingEvent, BookingId, InvalidSeatId, SeatId, UserId};
+pub use solution01_events::{
+    BookingEvent, BookingId, InvalidSeatId, SeatId, UserId,
+};

@@ -7,7 +7,8 @@ use proptest::prelude::*;
 use prost::Message;
 use solution02_protobuf::pb::booking_event::Event;
 use solution02_protobuf::{
-    BookingEvent, BookingId, InvalidSeatId, SeatId, UserId, WireError, decode, encode, pb,
+    BookingEvent, BookingId, InvalidSeatId, SeatId, UserId, WireError, decode,
+    encode, pb,
 };
 use uuid::Uuid;
 
@@ -104,23 +105,30 @@ fn the_frozen_bytes_decode_to_the_events_they_were_written_from() {
 
 /// Any booking event: random ids, any seat from A1 to Z999.
 fn any_event() -> impl Strategy<Value = BookingEvent> {
-    let booking_id = any::<u128>().prop_map(|n| BookingId::from_uuid(Uuid::from_u128(n)));
-    let user_id = any::<u128>().prop_map(|n| UserId::from_uuid(Uuid::from_u128(n)));
+    let booking_id =
+        any::<u128>().prop_map(|n| BookingId::from_uuid(Uuid::from_u128(n)));
+    let user_id =
+        any::<u128>().prop_map(|n| UserId::from_uuid(Uuid::from_u128(n)));
     let seat_id = (b'A'..=b'Z', 1u16..=999).prop_map(|(row, number)| {
-        SeatId::parse(&format!("{}{number}", char::from(row))).expect("A1..Z999 are seats")
+        SeatId::parse(&format!("{}{number}", char::from(row)))
+            .expect("A1..Z999 are seats")
     });
     prop_oneof![
-        (booking_id.clone(), seat_id, user_id).prop_map(|(booking_id, seat_id, user_id)| {
-            BookingEvent::ReservationRequested {
-                booking_id,
-                seat_id,
-                user_id,
+        (booking_id.clone(), seat_id, user_id).prop_map(
+            |(booking_id, seat_id, user_id)| {
+                BookingEvent::ReservationRequested {
+                    booking_id,
+                    seat_id,
+                    user_id,
+                }
             }
+        ),
+        booking_id.clone().prop_map(|booking_id| {
+            BookingEvent::PaymentReceived { booking_id }
         }),
-        booking_id
-            .clone()
-            .prop_map(|booking_id| BookingEvent::PaymentReceived { booking_id }),
-        booking_id.prop_map(|booking_id| BookingEvent::ReservationExpired { booking_id }),
+        booking_id.prop_map(|booking_id| BookingEvent::ReservationExpired {
+            booking_id
+        }),
     ]
 }
 

@@ -69,7 +69,8 @@ fn a_new_reader_sees_zero_for_a_field_old_writers_never_sent() {
     let old_bytes = encode(&common::paid());
     let read = pb_next::BookingEvent::decode(old_bytes.as_ref())
         .expect("the newer schema must read bytes written with the older one");
-    let Some(pb_next::booking_event::Event::PaymentReceived(paid)) = read.event else {
+    let Some(pb_next::booking_event::Event::PaymentReceived(paid)) = read.event
+    else {
         panic!(
             "an old PaymentReceived must still be a PaymentReceived to the newer schema, got {read:?}"
         );
@@ -90,8 +91,9 @@ fn a_new_reader_sees_zero_for_a_field_old_writers_never_sent() {
 fn a_new_reader_reads_every_old_event() {
     use pb_next::booking_event::Event;
     for old in [common::requested(), common::paid(), common::expired()] {
-        let read = pb_next::BookingEvent::decode(encode(&old).as_ref())
-            .expect("the newer schema must read bytes written with the older one");
+        let read = pb_next::BookingEvent::decode(encode(&old).as_ref()).expect(
+            "the newer schema must read bytes written with the older one",
+        );
         let same_case = matches!(
             (&old, &read.event),
             (
@@ -116,12 +118,17 @@ fn a_new_reader_reads_every_old_event() {
 // ANCHOR: reencode
 #[test]
 fn an_old_reader_that_re_encodes_an_event_loses_the_new_field() {
-    let forwarded =
-        encode(&decode(&next_payment(4_200)).expect("an old reader reads a new payment"));
+    let forwarded = encode(
+        &decode(&next_payment(4_200))
+            .expect("an old reader reads a new payment"),
+    );
     let read = pb_next::BookingEvent::decode(forwarded.as_ref())
         .expect("the newer schema reads what the old reader wrote");
-    let Some(pb_next::booking_event::Event::PaymentReceived(paid)) = read.event else {
-        panic!("the forwarded event must still be a PaymentReceived, got {read:?}");
+    let Some(pb_next::booking_event::Event::PaymentReceived(paid)) = read.event
+    else {
+        panic!(
+            "the forwarded event must still be a PaymentReceived, got {read:?}"
+        );
     };
     assert_eq!(
         paid.amount_cents, 0,

@@ -11,7 +11,11 @@ fn message(event: Event) -> pb::BookingEvent {
     pb::BookingEvent { event: Some(event) }
 }
 
-fn requested(booking_id: &str, seat_id: &str, user_id: &str) -> pb::BookingEvent {
+fn requested(
+    booking_id: &str,
+    seat_id: &str,
+    user_id: &str,
+) -> pb::BookingEvent {
     message(Event::ReservationRequested(pb::ReservationRequested {
         booking_id: booking_id.to_owned(),
         seat_id: seat_id.to_owned(),

@@ -73,11 +73,15 @@ pub fn to_positive(hash: i32) -> u32 {
 ///
 /// Zero partitions is an error, not a panic: the count often comes from a
 /// configuration file or from a broker's answer.
-pub fn partition_for(key: &[u8], partition_count: u32) -> Result<Partition, PartitionError> {
+pub fn partition_for(
+    key: &[u8],
+    partition_count: u32,
+) -> Result<Partition, PartitionError> {
     // exercise: solution
     // `u32 % NonZeroU32` cannot divide by zero, and the type says so: once the
     // check has passed, the compiler needs no panic branch for it.
-    let count = NonZeroU32::new(partition_count).ok_or(PartitionError::NoPartitions)?;
+    let count =
+        NonZeroU32::new(partition_count).ok_or(PartitionError::NoPartitions)?;
     Ok(Partition(to_positive(murmur2(key)) % count))
     // exercise: stub
     // todo!(

@@ -39,7 +39,10 @@ impl Topic {
     ///
     /// Kafka refuses the same two mistakes when a topic is created (and more: its
     /// names are at most 249 characters of `a-z A-Z 0-9 . _ -`).
-    pub fn new(name: impl Into<String>, partition_count: u32) -> Result<Topic, TopicError> {
+    pub fn new(
+        name: impl Into<String>,
+        partition_count: u32,
+    ) -> Result<Topic, TopicError> {
         // exercise: solution
         let name = name.into();
         if name.is_empty() {

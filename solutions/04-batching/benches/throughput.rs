@@ -17,9 +17,12 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::{
+    Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
 use solution04_batching::{
-    Batch, BatchConfig, BrokerClient, Partition, Producer, Record, SendError, Topic,
+    Batch, BatchConfig, BrokerClient, Partition, Producer, Record, SendError,
+    Topic,
 };
 
 /// Records sent per measured iteration: enough that even the largest batches are
@@ -145,18 +148,21 @@ fn throughput(c: &mut Criterion) {
                 max_batch_bytes: records_per_batch * RECORD_BYTES,
                 linger: Duration::from_millis(5),
             };
-            group.bench_function(format!("{records_per_batch}_records_per_batch"), |b| {
-                b.iter(|| {
-                    produce(
-                        &runtime,
-                        &topic,
-                        config,
-                        per_request,
-                        black_box(&records),
-                        Driver::SendOnly,
-                    )
-                });
-            });
+            group.bench_function(
+                format!("{records_per_batch}_records_per_batch"),
+                |b| {
+                    b.iter(|| {
+                        produce(
+                            &runtime,
+                            &topic,
+                            config,
+                            per_request,
+                            black_box(&records),
+                            Driver::SendOnly,
+                        )
+                    });
+                },
+            );
         }
         group.finish();
     }
@@ -172,18 +178,21 @@ fn throughput(c: &mut Criterion) {
             max_batch_bytes: 256 * RECORD_BYTES,
             linger: Duration::from_millis(linger_ms),
         };
-        group.bench_function(format!("linger_{linger_ms}ms_256_records_per_batch"), |b| {
-            b.iter(|| {
-                produce(
-                    &runtime,
-                    &topic,
-                    config,
-                    PER_REQUEST,
-                    black_box(&records),
-                    Driver::FlushDueAfterEachSend,
-                )
-            });
-        });
+        group.bench_function(
+            format!("linger_{linger_ms}ms_256_records_per_batch"),
+            |b| {
+                b.iter(|| {
+                    produce(
+                        &runtime,
+                        &topic,
+                        config,
+                        PER_REQUEST,
+                        black_box(&records),
+                        Driver::FlushDueAfterEachSend,
+                    )
+                });
+            },
+        );
     }
     group.finish();
 }

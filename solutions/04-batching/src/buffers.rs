@@ -103,12 +103,16 @@ impl PartitionBuffers {
         let expired: Vec<Partition> = self
             .open
             .iter()
-            .filter(|(_, batch)| self.deadline(batch).is_some_and(|due| due <= now))
+            .filter(|(_, batch)| {
+                self.deadline(batch).is_some_and(|due| due <= now)
+            })
             .map(|(partition, _)| *partition)
             .collect();
         expired
             .into_iter()
-            .filter_map(|partition| self.open.remove(&partition).map(|batch| (partition, batch)))
+            .filter_map(|partition| {
+                self.open.remove(&partition).map(|batch| (partition, batch))
+            })
             .collect()
         // exercise: stub
         // todo!("remove and return the open batches whose linger has passed at `now` (chapter 04)")

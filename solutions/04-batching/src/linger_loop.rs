@@ -25,7 +25,10 @@ impl<B: BrokerClient> Producer<B> {
     /// On `Err` nothing is lost: the producer keeps the failed batch and the
     /// buffered records, and the channel keeps the records not yet received. Call
     /// `run` again (after a pause, say) to carry on where it stopped.
-    pub async fn run(&mut self, records: &mut mpsc::Receiver<Record>) -> Result<(), FlushError> {
+    pub async fn run(
+        &mut self,
+        records: &mut mpsc::Receiver<Record>,
+    ) -> Result<(), FlushError> {
         // exercise: solution
         // A previous run may have stopped on a failure: retry what it left behind
         // (and anything that expired meanwhile) before waiting for anything new.

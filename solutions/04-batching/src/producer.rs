@@ -127,7 +127,9 @@ impl<B: BrokerClient> Producer<B> {
         while let Some((partition, batch)) = self.unsent.front() {
             // Send from the front of the queue, borrowed. Popping the batch first
             // and sending it afterwards would drop it when the send fails.
-            if let Err(source) = self.broker.send(self.topic.name(), *partition, batch).await {
+            if let Err(source) =
+                self.broker.send(self.topic.name(), *partition, batch).await
+            {
                 return Err(FlushError {
                     topic: self.topic.name().to_owned(),
                     partition: *partition,

@@ -34,7 +34,8 @@ fn spawn_run(
 /// A one-partition topic whose batches hold exactly three 10-byte records.
 fn start() -> (mpsc::Sender<Record>, JoinHandle<Finished>, InMemoryBroker) {
     let broker = InMemoryBroker::new();
-    let producer = Producer::new(topic("bookings", 1), config(30, LINGER), broker.clone());
+    let producer =
+        Producer::new(topic("bookings", 1), config(30, LINGER), broker.clone());
     let (sender, receiver) = mpsc::channel(16);
     (sender, spawn_run(producer, receiver), broker)
 }
@@ -72,7 +73,9 @@ fn at(millis: u128, records: &[&str]) -> (u128, Vec<String>) {
 async fn finish(task: JoinHandle<Finished>) -> Finished {
     match task.await {
         Ok(finished) => finished,
-        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(error) if error.is_panic() => {
+            std::panic::resume_unwind(error.into_panic())
+        }
         Err(error) => panic!("the task running `run` was cancelled: {error}"),
     }
 }
@@ -86,8 +89,12 @@ async fn assert_running(task: &mut JoinHandle<Finished>) {
                 "run returned {result:?} while the channel was still open: \
                  it must keep going until every sender is dropped"
             ),
-            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-            Err(error) => panic!("the task running `run` was cancelled: {error}"),
+            Err(error) if error.is_panic() => {
+                std::panic::resume_unwind(error.into_panic())
+            }
+            Err(error) => {
+                panic!("the task running `run` was cancelled: {error}")
+            }
         }
     }
 }
@@ -116,7 +123,9 @@ async fn a_lone_record_is_sent_when_its_linger_runs_out() {
     );
     drop(sender);
     let (result, _, _) = finish(task).await;
-    result.expect("run must return Ok once the channel is closed and everything was sent");
+    result.expect(
+        "run must return Ok once the channel is closed and everything was sent",
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -146,7 +155,11 @@ async fn a_steady_trickle_of_records_cannot_hold_a_batch_back() {
     let t0 = Instant::now();
     let broker = InMemoryBroker::new();
     // Batches big enough never to fill: only the linger sends them.
-    let producer = Producer::new(topic("bookings", 1), config(1000, LINGER), broker.clone());
+    let producer = Producer::new(
+        topic("bookings", 1),
+        config(1000, LINGER),
+        broker.clone(),
+    );
     let (sender, receiver) = mpsc::channel(16);
     let mut task = spawn_run(producer, receiver);
     for (i, name) in ["a1", "a2", "a3", "a4", "a5"].into_iter().enumerate() {
@@ -179,7 +192,9 @@ async fn closing_the_channel_sends_everything_still_buffered_at_once() {
     produce(&sender, "a2").await;
     drop(sender);
     let (result, producer, _) = finish(task).await;
-    result.expect("run must return Ok once the channel is closed and everything was sent");
+    result.expect(
+        "run must return Ok once the channel is closed and everything was sent",
+    );
     assert_eq!(
         arrivals(&broker, t0),
         vec![at(0, &["a1", "a2"])],
@@ -198,7 +213,9 @@ async fn run_stops_on_a_failed_flush_and_the_next_run_sends_what_was_kept() {
         produce(&sender, name).await;
     }
     let (result, producer, receiver) = finish(task).await;
-    let error = result.expect_err("the broker refused the full batch: run must return the error");
+    let error = result.expect_err(
+        "the broker refused the full batch: run must return the error",
+    );
     assert_eq!(
         error.records, 3,
         "the error must be about the batch [a1, a2, a3]"

@@ -18,7 +18,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use solution05_backpressure::{BackpressureMode, BufferError, ProducerBuffer, Record};
+use solution05_backpressure::{
+    BackpressureMode, BufferError, ProducerBuffer, Record,
+};
 use tokio::time::{Instant, MissedTickBehavior};
 
 /// Producers offer two records every millisecond: 2000 records/s.
@@ -85,8 +87,12 @@ async fn simulate(scenario: &Scenario) -> Outcome {
                 for _ in 0..CONSUMED_PER_MS {
                     buffer.take();
                 }
-                let done = producing_done.load(std::sync::atomic::Ordering::SeqCst);
-                if done && lock(&outcome).waiting == 0 && buffer.buffered_records() == 0 {
+                let done =
+                    producing_done.load(std::sync::atomic::Ordering::SeqCst);
+                if done
+                    && lock(&outcome).waiting == 0
+                    && buffer.buffered_records() == 0
+                {
                     break;
                 }
             }
@@ -112,7 +118,8 @@ async fn simulate(scenario: &Scenario) -> Outcome {
                 let mut outcome = lock(&outcome);
                 outcome.offered += 1;
                 outcome.waiting += 1;
-                outcome.peak_waiting = outcome.peak_waiting.max(outcome.waiting);
+                outcome.peak_waiting =
+                    outcome.peak_waiting.max(outcome.waiting);
             }
             sends.push(tokio::spawn(async move {
                 let began = Instant::now();
@@ -124,14 +131,19 @@ async fn simulate(scenario: &Scenario) -> Outcome {
                 match result {
                     Ok(()) => {
                         outcome.accepted += 1;
-                        outcome.peak_buffered_bytes =
-                            outcome.peak_buffered_bytes.max(buffer.buffered_bytes());
+                        outcome.peak_buffered_bytes = outcome
+                            .peak_buffered_bytes
+                            .max(buffer.buffered_bytes());
                     }
                     // Handed back: a real producer would retry, store or refuse it.
-                    Err(BufferError::Full(_) | BufferError::TimedOut { .. }) => {
+                    Err(
+                        BufferError::Full(_) | BufferError::TimedOut { .. },
+                    ) => {
                         outcome.handed_back += 1;
                     }
-                    Err(other) => panic!("the simulation sends no oversized record: {other}"),
+                    Err(other) => panic!(
+                        "the simulation sends no oversized record: {other}"
+                    ),
                 }
             }));
         }
@@ -161,7 +173,8 @@ fn percentile(sorted: &[Duration], share: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
-    let rank = ((share * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    let rank =
+        ((share * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
     sorted[rank - 1]
 }
 
@@ -229,7 +242,17 @@ fn main() {
     );
     println!(
         "{:<24} {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8} | {:>10} {:>8} | {:>6} {:>7}",
-        "", "", "", "back", "", "", "", "buffered", "waiting", "10 s", "at 10 s"
+        "",
+        "",
+        "",
+        "back",
+        "",
+        "",
+        "",
+        "buffered",
+        "waiting",
+        "10 s",
+        "at 10 s"
     );
     let mut lags = Vec::new();
     for scenario in &scenarios {
@@ -252,7 +275,9 @@ fn main() {
         lags.push((scenario.label, outcome.lag));
     }
 
-    println!("\nconsumer lag (records in the buffer, not yet consumed) over time:");
+    println!(
+        "\nconsumer lag (records in the buffer, not yet consumed) over time:"
+    );
     print!("{:<24}", "mode");
     for ms in LAG_SAMPLES_MS {
         print!(" {:>8}", format!("{:.1} s", ms as f64 / 1000.0));

@@ -202,7 +202,11 @@ impl ProducerBuffer {
     /// A waiting send is woken only when its turn has come and its bytes are free,
     /// in the order the sends started waiting. Dropping the future gives up its
     /// place in the line, and the record with it: that is the caller's choice.
-    pub async fn send(&self, record: Record, mode: BackpressureMode) -> Result<(), BufferError> {
+    pub async fn send(
+        &self,
+        record: Record,
+        mode: BackpressureMode,
+    ) -> Result<(), BufferError> {
         // exercise: solution
         let Some(permits) = self.permits_for(&record) else {
             return Err(BufferError::TooLarge {
@@ -217,7 +221,12 @@ impl ProducerBuffer {
                 // `timeout` polls the acquisition first, so room that is free now is
                 // taken even with a zero timeout; dropping the acquisition when time
                 // is up gives back any bytes it was already promised.
-                match tokio::time::timeout(limit, self.space.acquire_many(permits)).await {
+                match tokio::time::timeout(
+                    limit,
+                    self.space.acquire_many(permits),
+                )
+                .await
+                {
                     Ok(acquired) => acquired,
                     Err(_elapsed) => {
                         return Err(BufferError::TimedOut {

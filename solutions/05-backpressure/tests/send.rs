@@ -160,7 +160,8 @@ async fn a_waiting_big_record_holds_back_smaller_later_ones() {
         "Err(Full)",
         "a send that does not wait must not take bytes promised to a sender that does"
     );
-    let mut eager = task::spawn(buffer.send(record("eager", 10), FailImmediately));
+    let mut eager =
+        task::spawn(buffer.send(record("eager", 10), FailImmediately));
     let result = assert_ready!(eager.poll(), "FailImmediately never waits");
     assert!(
         !matches!(result, Err(BufferError::TimedOut { .. })),
@@ -192,7 +193,8 @@ async fn a_waiting_big_record_holds_back_smaller_later_ones() {
 async fn block_with_timeout_hands_the_record_back_after_exactly_the_timeout() {
     let buffer = full_buffer(100);
     let limit = Duration::from_millis(100);
-    let mut send = task::spawn(buffer.send(record("late", 10), BlockWithTimeout(limit)));
+    let mut send =
+        task::spawn(buffer.send(record("late", 10), BlockWithTimeout(limit)));
     assert_pending!(
         send.poll(),
         "BlockWithTimeout waits while the buffer is full"
@@ -213,7 +215,8 @@ async fn block_with_timeout_hands_the_record_back_after_exactly_the_timeout() {
         send.is_woken(),
         "at 100 ms the timeout has passed: the send must be woken"
     );
-    let result = assert_ready!(send.poll(), "at 100 ms a 100 ms timeout must be over");
+    let result =
+        assert_ready!(send.poll(), "at 100 ms a 100 ms timeout must be over");
     let Err(BufferError::TimedOut {
         record: returned,
         waited,
@@ -255,7 +258,10 @@ async fn block_with_timeout_succeeds_when_room_frees_in_time() {
         send.is_woken(),
         "room freed after 60 ms of 100: the send must be woken"
     );
-    assert_ready_ok!(send.poll(), "room came in time, so the send must succeed");
+    assert_ready_ok!(
+        send.poll(),
+        "room came in time, so the send must succeed"
+    );
     assert_eq!(
         take_all(&buffer),
         ["old-2", "in-time"],
@@ -278,7 +284,8 @@ async fn a_timed_out_sender_leaves_the_line_to_the_next_one() {
     );
 
     time::advance(Duration::from_millis(10)).await;
-    let result = assert_ready!(impatient.poll(), "'impatient' has waited its 10 ms");
+    let result =
+        assert_ready!(impatient.poll(), "'impatient' has waited its 10 ms");
     assert_eq!(
         outcome(&result),
         "Err(TimedOut)",
@@ -299,7 +306,8 @@ async fn a_timed_out_sender_leaves_the_line_to_the_next_one() {
 #[tokio::test(start_paused = true)]
 async fn fail_immediately_hands_the_record_back_at_once_and_enqueues_nothing() {
     let buffer = full_buffer(100);
-    let mut send = task::spawn(buffer.send(record("late", 10), FailImmediately));
+    let mut send =
+        task::spawn(buffer.send(record("late", 10), FailImmediately));
     let result = assert_ready!(send.poll(), "FailImmediately must never wait");
     let Err(BufferError::Full(returned)) = result else {
         panic!(
@@ -362,7 +370,8 @@ async fn a_record_larger_than_the_buffer_fails_at_once_in_every_mode() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn closing_the_buffer_wakes_blocked_senders_and_hands_their_records_back() {
+async fn closing_the_buffer_wakes_blocked_senders_and_hands_their_records_back()
+{
     let buffer = full_buffer(100);
     let mut blocked = task::spawn(buffer.send(record("blocked", 10), Block));
     let mut waiting = task::spawn(buffer.send(
@@ -378,7 +387,8 @@ async fn closing_the_buffer_wakes_blocked_senders_and_hands_their_records_back()
         "close() must wake every waiting send, or they wait forever"
     );
     for (name, send) in [("blocked", &mut blocked), ("waiting", &mut waiting)] {
-        let result = assert_ready!(send.poll(), "'{name}' was woken by close()");
+        let result =
+            assert_ready!(send.poll(), "'{name}' was woken by close()");
         let Err(BufferError::Closed(returned)) = result else {
             panic!(
                 "a send waiting when the buffer closed must return Err(BufferError::Closed(record)), \
@@ -394,7 +404,10 @@ async fn closing_the_buffer_wakes_blocked_senders_and_hands_their_records_back()
     }
 
     let mut after = task::spawn(buffer.send(record("after", 10), Block));
-    let result = assert_ready!(after.poll(), "a send into a closed buffer must not wait");
+    let result = assert_ready!(
+        after.poll(),
+        "a send into a closed buffer must not wait"
+    );
     assert_eq!(
         outcome(&result),
         "Err(Closed)",

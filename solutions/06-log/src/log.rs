@@ -108,7 +108,11 @@ impl Log {
     /// Offsets are dense and strictly increasing per partition: the first record
     /// gets 0, the next 1, and no two appends get the same offset, however many
     /// threads append at once.
-    pub fn append(&self, partition: Partition, record: Record) -> Result<Offset, LogError> {
+    pub fn append(
+        &self,
+        partition: Partition,
+        record: Record,
+    ) -> Result<Offset, LogError> {
         // exercise: solution
         let (offset, waiting) = {
             let mut state = self.lock(partition)?;
@@ -142,7 +146,10 @@ impl Log {
     /// the offset the next append will get, which
     /// is also how many records the partition holds. A reader that has read
     /// everything below it is caught up.
-    pub fn high_watermark(&self, partition: Partition) -> Result<Offset, LogError> {
+    pub fn high_watermark(
+        &self,
+        partition: Partition,
+    ) -> Result<Offset, LogError> {
         // exercise: solution
         let state = self.lock(partition)?;
         // Not `len - 1`: that is the last record's offset, and it does not exist

@@ -170,7 +170,8 @@ fn each_record_is_stored_at_the_offset_its_append_returned() {
                 (0..APPENDS)
                     .map(|i| {
                         let value = format!("thread {t} record {i}");
-                        let offset = log.append(Partition(0), record(&value)).unwrap();
+                        let offset =
+                            log.append(Partition(0), record(&value)).unwrap();
                         (offset, value)
                     })
                     .collect::<Vec<_>>()
@@ -178,7 +179,9 @@ fn each_record_is_stored_at_the_offset_its_append_returned() {
         })
         .collect();
     for handle in handles {
-        for (offset, value) in handle.join().expect("an appender thread panicked") {
+        for (offset, value) in
+            handle.join().expect("an appender thread panicked")
+        {
             let got = log.read(Partition(0), offset, 1).unwrap();
             assert_eq!(
                 got.first().map(|r| &r.record),

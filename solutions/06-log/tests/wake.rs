@@ -225,7 +225,8 @@ fn different_waiters_with_the_same_waker_are_two_waiters() {
 /// A hand-made waker that counts how often it is cloned. Its data pointer is a
 /// counter that lives for the whole test run, so it needs no reference counting:
 /// cloning returns the same pointer, and waking and dropping do nothing.
-static CLONE_COUNTING: RawWakerVTable = RawWakerVTable::new(count_clone, ignore, ignore, ignore);
+static CLONE_COUNTING: RawWakerVTable =
+    RawWakerVTable::new(count_clone, ignore, ignore, ignore);
 
 unsafe fn count_clone(data: *const ()) -> RawWaker {
     // SAFETY: every RawWaker with this vtable points at a leaked `AtomicUsize`.
@@ -387,7 +388,9 @@ fn append_wakes_after_releasing_the_lock_and_after_storing_the_record() {
         let _ = done.send(appender.append(Partition(0), record()));
     });
     match finished.recv_timeout(Duration::from_secs(10)) {
-        Ok(result) => assert_eq!(result, Ok(Offset(0)), "the append itself must succeed"),
+        Ok(result) => {
+            assert_eq!(result, Ok(Offset(0)), "the append itself must succeed")
+        }
         Err(RecvTimeoutError::Timeout) => panic!(
             "append did not return within 10 seconds: it woke a reader while still holding the partition's lock, and the reader, which calls back into the log as a woken task does, waits for that lock forever. Take the wakers out under the lock, release it, then wake them (in `Log::append`, src/log.rs)"
         ),
@@ -400,7 +403,9 @@ fn append_wakes_after_releasing_the_lock_and_after_storing_the_record() {
             let message = payload
                 .downcast_ref::<String>()
                 .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .or_else(|| {
+                    payload.downcast_ref::<&str>().map(|s| s.to_string())
+                })
                 .unwrap_or_default();
             panic!("append panicked: {message}");
         }

@@ -57,7 +57,12 @@ pub enum Fetch {
 impl Fetch {
     /// What calling `fetch(log, partition, from, max)` does: store the arguments,
     /// run nothing.
-    pub fn new(log: Arc<Log>, partition: Partition, from: Offset, max: usize) -> Fetch {
+    pub fn new(
+        log: Arc<Log>,
+        partition: Partition,
+        from: Offset,
+        max: usize,
+    ) -> Fetch {
         Fetch::Start {
             log,
             partition,
@@ -87,7 +92,8 @@ impl Future for Fetch {
                 } => {
                     // The body up to the `.await`: create the future to await,
                     // and keep what the rest of the body needs next to it.
-                    let wait = WaitForOffset::new(Arc::clone(log), *partition, *from);
+                    let wait =
+                        WaitForOffset::new(Arc::clone(log), *partition, *from);
                     *this = Fetch::Waiting {
                         wait,
                         log: Arc::clone(log),
@@ -120,7 +126,9 @@ impl Future for Fetch {
                 }
                 // An `async fn` panics here too: "`async fn` resumed after
                 // completion". Polling a finished future is the caller's bug.
-                Fetch::Done => panic!("`Fetch` was polled again after it returned its output"),
+                Fetch::Done => panic!(
+                    "`Fetch` was polled again after it returned its output"
+                ),
             }
         }
     }

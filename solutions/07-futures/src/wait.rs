@@ -44,7 +44,11 @@ pub struct WaitForOffset {
 impl WaitForOffset {
     /// A future that is ready once `partition` of `log` holds the record at
     /// `offset`.
-    pub fn new(log: Arc<Log>, partition: Partition, offset: Offset) -> WaitForOffset {
+    pub fn new(
+        log: Arc<Log>,
+        partition: Partition,
+        offset: Offset,
+    ) -> WaitForOffset {
         // The id is taken here, once. Taking a new one in every `poll` would leave
         // one waker per poll in the log, each keeping an old task alive.
         let waiter = log.new_waiter_id();
@@ -81,7 +85,10 @@ impl WaitForOffset {
     /// then. This hook hits it every time, the way a fail point does in a
     /// database's test suite (TiKV's `fail-rs`, FoundationDB's `BUGGIFY`).
     #[doc(hidden)]
-    pub fn append_right_after_next_check(mut self, record: Record) -> WaitForOffset {
+    pub fn append_right_after_next_check(
+        mut self,
+        record: Record,
+    ) -> WaitForOffset {
         self.staged_append = Some(record);
         self
     }

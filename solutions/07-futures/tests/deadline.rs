@@ -84,7 +84,8 @@ async fn the_inner_futures_wake_up_reaches_the_task() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn output_that_is_ready_wins_over_a_deadline_that_passed_at_the_same_time() {
+async fn output_that_is_ready_wins_over_a_deadline_that_passed_at_the_same_time()
+ {
     let (payment, paid) = oneshot::channel::<&str>();
     let mut deadline = spawn(Deadline::new(paid, MAX_WAIT));
     assert_pending!(deadline.poll(), "nothing was sent yet");

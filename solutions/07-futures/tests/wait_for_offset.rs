@@ -35,7 +35,8 @@ fn ready_at_once_when_the_record_is_already_there() {
         append(&log, P0, value);
     }
 
-    let mut waiting = spawn(WaitForOffset::new(Arc::clone(&log), P0, Offset(2)));
+    let mut waiting =
+        spawn(WaitForOffset::new(Arc::clone(&log), P0, Offset(2)));
     assert_ready_eq!(
         waiting.poll(),
         Ok(()),
@@ -47,7 +48,8 @@ fn ready_at_once_when_the_record_is_already_there() {
 fn pending_while_the_record_does_not_exist_yet() {
     let log = two_partitions();
 
-    let mut on_empty = spawn(WaitForOffset::new(Arc::clone(&log), P0, Offset(0)));
+    let mut on_empty =
+        spawn(WaitForOffset::new(Arc::clone(&log), P0, Offset(0)));
     assert_pending!(
         on_empty.poll(),
         "an empty partition has no record at offset 0: the future must return Pending"
@@ -56,7 +58,8 @@ fn pending_while_the_record_does_not_exist_yet() {
     for value in ["requested", "paid", "expired"] {
         append(&log, P0, value);
     }
-    let mut past_the_end = spawn(WaitForOffset::new(Arc::clone(&log), P0, Offset(3)));
+    let mut past_the_end =
+        spawn(WaitForOffset::new(Arc::clone(&log), P0, Offset(3)));
     assert_pending!(
         past_the_end.poll(),
         "with three records (offsets 0, 1 and 2) there is no record at offset 3 yet: \
@@ -67,7 +70,8 @@ fn pending_while_the_record_does_not_exist_yet() {
 #[test]
 fn woken_by_the_append_that_writes_the_offset_and_not_before() {
     let log = two_partitions();
-    let mut waiting = spawn(WaitForOffset::new(Arc::clone(&log), P0, Offset(0)));
+    let mut waiting =
+        spawn(WaitForOffset::new(Arc::clone(&log), P0, Offset(0)));
 
     assert_pending!(waiting.poll(), "nothing is in partition 0 yet");
     assert!(
@@ -100,7 +104,8 @@ fn woken_by_the_append_that_writes_the_offset_and_not_before() {
 fn each_wake_up_before_the_offset_exists_registers_again() {
     let log = two_partitions();
     // Waits for the third record: the first two appends wake it too early.
-    let mut waiting = spawn(WaitForOffset::new(Arc::clone(&log), P0, Offset(2)));
+    let mut waiting =
+        spawn(WaitForOffset::new(Arc::clone(&log), P0, Offset(2)));
     assert_pending!(waiting.poll(), "nothing is in partition 0 yet");
 
     for (value, offset) in [("requested", 0), ("paid", 1)] {
@@ -171,7 +176,8 @@ fn the_latest_waker_is_woken_when_the_future_moves_to_another_task() {
 #[test]
 fn polling_again_and_again_leaves_one_waker_in_the_log() {
     let log = two_partitions();
-    let mut waiting = spawn(WaitForOffset::new(Arc::clone(&log), P0, Offset(0)));
+    let mut waiting =
+        spawn(WaitForOffset::new(Arc::clone(&log), P0, Offset(0)));
 
     for poll in 1..=5 {
         assert_pending!(
@@ -191,7 +197,8 @@ fn polling_again_and_again_leaves_one_waker_in_the_log() {
 #[test]
 fn dropping_a_waiting_future_removes_its_waker() {
     let log = two_partitions();
-    let mut waiting = spawn(WaitForOffset::new(Arc::clone(&log), P0, Offset(0)));
+    let mut waiting =
+        spawn(WaitForOffset::new(Arc::clone(&log), P0, Offset(0)));
     assert_pending!(waiting.poll(), "nothing is in partition 0 yet");
     assert_eq!(
         log.waiting(P0),
@@ -259,7 +266,10 @@ fn fetch_waits_for_the_first_record_then_reads_what_is_there() {
     // behave the same: both await your `WaitForOffset`.
     let mut with_await = spawn(fetch(Arc::clone(&log), P0, Offset(0), 10));
     let mut by_hand = spawn(Fetch::new(Arc::clone(&log), P0, Offset(0), 10));
-    assert_pending!(with_await.poll(), "`fetch` on an empty partition must wait");
+    assert_pending!(
+        with_await.poll(),
+        "`fetch` on an empty partition must wait"
+    );
     assert_pending!(by_hand.poll(), "`Fetch` on an empty partition must wait");
 
     append(&log, P0, "requested");

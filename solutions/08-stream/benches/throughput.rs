@@ -24,11 +24,14 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::{
+    Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
 use futures::StreamExt;
 use solution02_protobuf::decode;
 use solution08_stream::{
-    BookingEvent, BookingId, Consumer, Log, Offset, Partition, Record, SeatId, UserId, encode,
+    BookingEvent, BookingId, Consumer, Log, Offset, Partition, Record, SeatId,
+    UserId, encode,
 };
 
 const RECORDS: usize = 1_000_000;
@@ -87,10 +90,16 @@ fn read_all(log: &Log, batch: usize, mut each: impl FnMut(&Record)) -> usize {
 
 /// Drains a consumer of every partition of `log` through its `Stream`, and
 /// returns how many events decoded.
-fn drain_stream(runtime: &tokio::runtime::Runtime, log: &Arc<Log>, batch: usize) -> usize {
-    let assignments = (0..PARTITIONS).map(|p| (Partition(p), Offset(0))).collect();
+fn drain_stream(
+    runtime: &tokio::runtime::Runtime,
+    log: &Arc<Log>,
+    batch: usize,
+) -> usize {
+    let assignments =
+        (0..PARTITIONS).map(|p| (Partition(p), Offset(0))).collect();
     let mut consumer =
-        Consumer::with_batch_size(Arc::clone(log), assignments, batch).expect("a valid assignment");
+        Consumer::with_batch_size(Arc::clone(log), assignments, batch)
+            .expect("a valid assignment");
     runtime.block_on(async {
         let mut decoded = 0;
         let mut seen = 0;

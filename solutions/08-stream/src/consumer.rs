@@ -59,7 +59,11 @@ impl Consumer {
         log: Arc<Log>,
         assignments: Vec<(Partition, Offset)>,
     ) -> Result<Consumer, AssignmentError> {
-        Consumer::with_batch_size(log, assignments, Consumer::DEFAULT_BATCH_SIZE)
+        Consumer::with_batch_size(
+            log,
+            assignments,
+            Consumer::DEFAULT_BATCH_SIZE,
+        )
     }
 
     /// Like [`Consumer::new`], fetching up to `batch_size` records per read of
@@ -72,9 +76,10 @@ impl Consumer {
         let mut seen = HashSet::new();
         let mut readers = Vec::with_capacity(assignments.len());
         for (partition, start) in assignments {
-            let high_watermark = log
-                .high_watermark(partition)
-                .map_err(|source| AssignmentError::UnknownPartition { partition, source })?;
+            let high_watermark =
+                log.high_watermark(partition).map_err(|source| {
+                    AssignmentError::UnknownPartition { partition, source }
+                })?;
             if !seen.insert(partition) {
                 return Err(AssignmentError::DuplicatePartition { partition });
             }
@@ -124,7 +129,9 @@ impl Consumer {
     ///
     /// Like Kafka's `poll(Duration.ZERO)`. The stream's `poll_next` uses this,
     /// and waits when it returns `None`.
-    pub fn next_ready(&mut self) -> Option<Result<ConsumedRecord, ConsumeError>> {
+    pub fn next_ready(
+        &mut self,
+    ) -> Option<Result<ConsumedRecord, ConsumeError>> {
         // exercise: solution
         let count = self.readers.len();
         for step in 0..count {

@@ -29,5 +29,7 @@ pub use stop::StopHandle;
 
 // Re-exported so that users of the consumer (and its tests) name the same types
 // it reads and hands out, with one dependency.
-pub use solution02_protobuf::{BookingEvent, BookingId, SeatId, UserId, WireError, encode};
+pub use solution02_protobuf::{
+    BookingEvent, BookingId, SeatId, UserId, WireError, encode,
+};
 pub use solution06_log::{Log, LogError, Offset, Partition, Record};

@@ -18,7 +18,10 @@ impl Stream for Consumer {
     /// caught up, after leaving the task's waker with every partition and with
     /// the stop signal; `Ready(None)` once the consumer was asked to stop, and
     /// only then.
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Self::Item>> {
         // `Consumer` holds no self-references, so it is `Unpin` and the pin can
         // be taken off: `get_mut` gives a plain `&mut Consumer`.
         let consumer = self.get_mut();
@@ -37,11 +40,15 @@ impl Stream for Consumer {
         consumer.stop.register(cx.waker());
         for reader in &consumer.readers {
             let partition = reader.partition();
-            if let Err(source) = consumer
-                .log
-                .register_waker(partition, consumer.waiter, cx.waker())
-            {
-                return Poll::Ready(Some(Err(ConsumeError::Log { partition, source })));
+            if let Err(source) = consumer.log.register_waker(
+                partition,
+                consumer.waiter,
+                cx.waker(),
+            ) {
+                return Poll::Ready(Some(Err(ConsumeError::Log {
+                    partition,
+                    source,
+                })));
             }
         }
 

@@ -13,12 +13,15 @@ use std::time::Duration;
 use common::{append_events, append_garbage, log, position_of, record};
 use futures::StreamExt;
 use futures::stream::FusedStream;
-use solution08_stream::{ConsumeError, ConsumedRecord, Consumer, Log, Offset, Partition};
+use solution08_stream::{
+    ConsumeError, ConsumedRecord, Consumer, Log, Offset, Partition,
+};
 use tokio_test::task::{self, Spawn};
 
 /// A consumer of partitions `0..partitions` of `log`, from offset 0.
 fn consumer_of(log: &Arc<Log>, partitions: u32) -> Consumer {
-    let assignments = (0..partitions).map(|p| (Partition(p), Offset(0))).collect();
+    let assignments =
+        (0..partitions).map(|p| (Partition(p), Offset(0))).collect();
     Consumer::new(log.clone(), assignments).expect("a valid assignment")
 }
 
@@ -31,7 +34,9 @@ fn expect_pending(stream: &mut Spawn<Consumer>, situation: &str) {
              Being caught up is not the end: return Pending and wake the task when a record arrives"
         ),
         Poll::Ready(Some(item)) => {
-            panic!("{situation}: expected Pending, but poll_next handed out {item:?}")
+            panic!(
+                "{situation}: expected Pending, but poll_next handed out {item:?}"
+            )
         }
     }
 }
@@ -43,7 +48,9 @@ fn expect_item(
 ) -> Result<ConsumedRecord, ConsumeError> {
     match stream.poll_next() {
         Poll::Ready(Some(item)) => item,
-        other => panic!("{situation}: expected Ready(Some(item)), got {other:?}"),
+        other => {
+            panic!("{situation}: expected Ready(Some(item)), got {other:?}")
+        }
     }
 }
 
@@ -132,7 +139,12 @@ fn a_decode_error_is_an_item_and_the_stream_goes_on() {
     let mut stream = task::spawn(consumer_of(&log, 1));
 
     let items: Vec<_> = (0..3)
-        .map(|_| expect_item(&mut stream, "the log holds three records, one of them bad"))
+        .map(|_| {
+            expect_item(
+                &mut stream,
+                "the log holds three records, one of them bad",
+            )
+        })
         .collect();
     assert!(
         items[0].is_ok() && items[2].is_ok(),
@@ -412,7 +424,9 @@ fn a_record_appended_while_the_consumer_leaves_its_wakers_still_wakes_it() {
     match consumer.poll_next_unpin(&mut cx) {
         // It looked again after leaving its wakers, and found the record.
         Poll::Ready(Some(item)) => assert_eq!(position_of(&item), (3, 0)),
-        Poll::Ready(None) => panic!("the stream ended, but it was never stopped"),
+        Poll::Ready(None) => {
+            panic!("the stream ended, but it was never stopped")
+        }
         Poll::Pending => {
             assert!(
                 appended.load(Ordering::SeqCst),
@@ -459,7 +473,9 @@ fn a_stop_while_the_consumer_leaves_its_wakers_still_ends_the_stream() {
 
     match consumer.poll_next_unpin(&mut cx) {
         Poll::Ready(None) => {}
-        Poll::Ready(Some(item)) => panic!("nothing was appended, yet the stream gave {item:?}"),
+        Poll::Ready(Some(item)) => {
+            panic!("nothing was appended, yet the stream gave {item:?}")
+        }
         Poll::Pending => {
             assert!(
                 stopped.load(Ordering::SeqCst),

@@ -41,7 +41,8 @@ fn each_partitions_records_arrive_in_offset_order() {
         .map(|(partition, count)| append_events(&log, partition as u32, *count))
         .collect();
     let assignments = (0..3).map(|p| (Partition(p), Offset(0))).collect();
-    let mut consumer = Consumer::with_batch_size(log, assignments, 4).expect("a valid assignment");
+    let mut consumer = Consumer::with_batch_size(log, assignments, 4)
+        .expect("a valid assignment");
 
     let mut by_partition: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
     let mut got_events = vec![Vec::new(); 3];
@@ -79,8 +80,10 @@ fn partitions_take_turns_when_both_have_data() {
     let log = log(2);
     append_events(&log, 0, 100);
     append_events(&log, 1, 100);
-    let assignments = vec![(Partition(0), Offset(0)), (Partition(1), Offset(0))];
-    let mut consumer = Consumer::new(log, assignments).expect("a valid assignment");
+    let assignments =
+        vec![(Partition(0), Offset(0)), (Partition(1), Offset(0))];
+    let mut consumer =
+        Consumer::new(log, assignments).expect("a valid assignment");
 
     let first: Vec<_> = std::iter::from_fn(|| consumer.next_ready())
         .take(40)
@@ -104,7 +107,8 @@ fn an_empty_partition_does_not_give_its_turn_to_the_next_one_twice() {
     append_events(&log, 0, 20);
     append_events(&log, 2, 20);
     let assignments = (0..3).map(|p| (Partition(p), Offset(0))).collect();
-    let mut consumer = Consumer::new(log, assignments).expect("a valid assignment");
+    let mut consumer =
+        Consumer::new(log, assignments).expect("a valid assignment");
 
     let first: Vec<_> = std::iter::from_fn(|| consumer.next_ready())
         .take(12)
@@ -123,8 +127,10 @@ fn a_partition_that_runs_dry_does_not_stop_the_others() {
     let log = log(2);
     append_events(&log, 0, 2);
     append_events(&log, 1, 10);
-    let assignments = vec![(Partition(0), Offset(0)), (Partition(1), Offset(0))];
-    let mut consumer = Consumer::new(log, assignments).expect("a valid assignment");
+    let assignments =
+        vec![(Partition(0), Offset(0)), (Partition(1), Offset(0))];
+    let mut consumer =
+        Consumer::new(log, assignments).expect("a valid assignment");
 
     let got = drain(&mut consumer, 12);
     assert_eq!(
@@ -142,8 +148,10 @@ fn a_decode_error_in_one_partition_does_not_hold_up_the_others() {
     append_garbage(&log, 0);
     append_events(&log, 0, 1);
     append_events(&log, 1, 2);
-    let assignments = vec![(Partition(0), Offset(0)), (Partition(1), Offset(0))];
-    let mut consumer = Consumer::new(log, assignments).expect("a valid assignment");
+    let assignments =
+        vec![(Partition(0), Offset(0)), (Partition(1), Offset(0))];
+    let mut consumer =
+        Consumer::new(log, assignments).expect("a valid assignment");
 
     let got = drain(&mut consumer, 4);
     assert_eq!(
@@ -158,8 +166,10 @@ fn each_partition_starts_at_its_assigned_offset() {
     let log = log(2);
     append_events(&log, 0, 10);
     append_events(&log, 1, 3);
-    let assignments = vec![(Partition(0), Offset(8)), (Partition(1), Offset(1))];
-    let mut consumer = Consumer::new(log, assignments).expect("a valid assignment");
+    let assignments =
+        vec![(Partition(0), Offset(8)), (Partition(1), Offset(1))];
+    let mut consumer =
+        Consumer::new(log, assignments).expect("a valid assignment");
 
     let got = drain(&mut consumer, 4);
     assert_eq!(
@@ -172,8 +182,10 @@ fn each_partition_starts_at_its_assigned_offset() {
 #[test]
 fn records_appended_after_catching_up_are_picked_up() {
     let log = log(2);
-    let assignments = vec![(Partition(0), Offset(0)), (Partition(1), Offset(0))];
-    let mut consumer = Consumer::new(log.clone(), assignments).expect("a valid assignment");
+    let assignments =
+        vec![(Partition(0), Offset(0)), (Partition(1), Offset(0))];
+    let mut consumer =
+        Consumer::new(log.clone(), assignments).expect("a valid assignment");
     assert_eq!(
         consumer.next_ready(),
         None,
@@ -195,8 +207,10 @@ fn positions_say_where_each_partition_continues() {
     let log = log(2);
     append_events(&log, 0, 5);
     append_events(&log, 1, 5);
-    let assignments = vec![(Partition(0), Offset(2)), (Partition(1), Offset(0))];
-    let mut consumer = Consumer::new(log, assignments).expect("a valid assignment");
+    let assignments =
+        vec![(Partition(0), Offset(2)), (Partition(1), Offset(0))];
+    let mut consumer =
+        Consumer::new(log, assignments).expect("a valid assignment");
     assert_eq!(
         consumer.positions(),
         vec![(Partition(0), Offset(2)), (Partition(1), Offset(0))],

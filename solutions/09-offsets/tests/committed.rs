@@ -13,9 +13,9 @@ fn a_commit_is_stored_and_a_restart_resumes_there() {
         Offset(0),
         "a partition never committed is read from the beginning"
     );
-    offsets
-        .commit(P0, Offset(3), Offset(10))
-        .expect("committing offset 3 of a partition that ends at 10 must be accepted");
+    offsets.commit(P0, Offset(3), Offset(10)).expect(
+        "committing offset 3 of a partition that ends at 10 must be accepted",
+    );
     assert_eq!(
         offsets.committed(P0),
         Some(Offset(3)),
@@ -34,7 +34,11 @@ fn the_committed_offset_moves_forward() {
     for offset in [1, 2, 5, 9] {
         offsets
             .commit(P0, Offset(offset), Offset(10))
-            .unwrap_or_else(|e| panic!("committing {offset} after a lower offset must work: {e}"));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "committing {offset} after a lower offset must work: {e}"
+                )
+            });
     }
     assert_eq!(offsets.committed(P0), Some(Offset(9)));
 }

@@ -2,8 +2,9 @@
 //! src/pipeline.rs, and what a crash does with each commit policy.
 
 use solution09_offsets::{
-    BookingEvent, BookingId, BookingState, CommitPolicy, CrashPoint, Log, Offset, Partition,
-    Record, Rejected, RunOutcome, SeatId, Service, Stage, UserId, encode, run_until_crash,
+    BookingEvent, BookingId, BookingState, CommitPolicy, CrashPoint, Log,
+    Offset, Partition, Record, Rejected, RunOutcome, SeatId, Service, Stage,
+    UserId, encode, run_until_crash,
 };
 
 const P: Partition = Partition(0);
@@ -52,8 +53,9 @@ fn run(
     crash: Option<CrashPoint>,
     service: &mut Service,
 ) -> RunOutcome {
-    run_until_crash(&fixture.log, P, policy, crash, service)
-        .unwrap_or_else(|e| panic!("the pipeline failed ({policy:?}, crash at {crash:?}): {e}"))
+    run_until_crash(&fixture.log, P, policy, crash, service).unwrap_or_else(
+        |e| panic!("the pipeline failed ({policy:?}, crash at {crash:?}): {e}"),
+    )
 }
 
 /// Crashes at `offset`/`stage`, then restarts and runs until caught up.
@@ -213,7 +215,12 @@ fn committing_after_the_effect_delivers_the_record_again_after_a_crash() {
 #[test]
 fn a_restart_resumes_exactly_at_the_committed_offset() {
     let fixture = fixture();
-    let service = crash_and_restart(&fixture, CommitPolicy::AfterEffect, 2, Stage::Received);
+    let service = crash_and_restart(
+        &fixture,
+        CommitPolicy::AfterEffect,
+        2,
+        Stage::Received,
+    );
     assert_eq!(service.committed.committed(P), Some(Offset(3)));
     for offset in 0..3 {
         assert_eq!(

@@ -11,17 +11,17 @@ use solution09_offsets::{CommitTracker, Offset, TrackError};
 fn tracker_with_received(start: u64, count: u64) -> CommitTracker {
     let mut tracker = CommitTracker::new(Offset(start));
     for offset in start..start + count {
-        tracker
-            .received(Offset(offset))
-            .unwrap_or_else(|e| panic!("receiving offset {offset} in order must work: {e}"));
+        tracker.received(Offset(offset)).unwrap_or_else(|e| {
+            panic!("receiving offset {offset} in order must work: {e}")
+        });
     }
     tracker
 }
 
 fn finish(tracker: &mut CommitTracker, offset: u64) -> Option<Offset> {
-    tracker
-        .finished(Offset(offset))
-        .unwrap_or_else(|e| panic!("offset {offset} is in flight, so finishing it must work: {e}"))
+    tracker.finished(Offset(offset)).unwrap_or_else(|e| {
+        panic!("offset {offset} is in flight, so finishing it must work: {e}")
+    })
 }
 
 #[test]
@@ -236,7 +236,11 @@ fn lag_does_not_underflow_when_the_log_end_is_stale() {
 
 /// The lowest offset received and not finished, or the next offset to receive
 /// when every received record has finished: what the committed offset must be.
-fn lowest_unfinished(received_up_to: u64, finished: &BTreeSet<u64>, start: u64) -> u64 {
+fn lowest_unfinished(
+    received_up_to: u64,
+    finished: &BTreeSet<u64>,
+    start: u64,
+) -> u64 {
     (start..received_up_to)
         .find(|offset| !finished.contains(offset))
         .unwrap_or(received_up_to)

@@ -72,7 +72,9 @@ impl Default for UserId {
 
 /// Why a text is not a seat id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{input:?} is not a seat: expected a row letter A-Z and a seat number 1-999, like \"A12\"")]
+#[error(
+    "{input:?} is not a seat: expected a row letter A-Z and a seat number 1-999, like \"A12\""
+)]
 pub struct InvalidSeatId {
     /// The text that was rejected, kept so the error can show it.
     pub input: String,
@@ -147,13 +149,17 @@ impl BookingEvent {
     /// The booking this event belongs to. Every variant has one; a consumer uses it
     /// to find the booking's current state (and, later, as the partition key).
     pub fn booking_id(&self) -> BookingId {
-        todo!("match on the event and return the booking id every variant carries (chapter 01)")
+        todo!(
+            "match on the event and return the booking id every variant carries (chapter 01)"
+        )
     }
 
     /// The event's name as it appears in logs and on the dead-letter topic, for
     /// example `"PaymentReceived"`.
     pub fn name(&self) -> &'static str {
-        todo!("return the variant's name, for example \"PaymentReceived\" (chapter 01)")
+        todo!(
+            "return the variant's name, for example \"PaymentReceived\" (chapter 01)"
+        )
     }
 }
 // ANCHOR_END: accessors

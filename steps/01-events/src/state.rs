@@ -87,7 +87,9 @@ pub enum Rejected {
     )]
     PaidAfterExpiry { booking_id: BookingId },
     /// An expiry arrived for a booking that is already paid.
-    #[error("booking {booking_id} is paid and cannot expire: a paid booking is never lost")]
+    #[error(
+        "booking {booking_id} is paid and cannot expire: a paid booking is never lost"
+    )]
     ExpiredAfterPayment { booking_id: BookingId },
     /// A second `PaymentReceived` for a booking that is already paid.
     #[error(
@@ -95,7 +97,9 @@ pub enum Rejected {
     )]
     AlreadyPaid { booking_id: BookingId },
     /// A second `ReservationExpired` for a booking that has already expired.
-    #[error("booking {booking_id} has already expired: a second ReservationExpired is a duplicate")]
+    #[error(
+        "booking {booking_id} has already expired: a second ReservationExpired is a duplicate"
+    )]
     AlreadyExpired { booking_id: BookingId },
 }
 // ANCHOR_END: rejected
@@ -107,7 +111,10 @@ pub enum Rejected {
 /// Every pair of (state, event) is written out in one `match` without a `_` arm.
 /// When a new event or state is added, the compiler lists every pair that nobody
 /// has decided yet, instead of letting a catch-all quietly accept it.
-pub fn apply(state: &BookingState, event: &BookingEvent) -> Result<BookingState, Rejected> {
+pub fn apply(
+    state: &BookingState,
+    event: &BookingEvent,
+) -> Result<BookingState, Rejected> {
     todo!(
         "match on (state, event) and return the next state, or the Rejected reason for every pair that is not allowed (chapter 01)"
     )

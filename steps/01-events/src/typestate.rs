@@ -72,7 +72,11 @@ impl<S> Booking<S> {
 /// booking: `Booking<Confirmed>` has no `expire` method at all.
 impl Booking<Held> {
     /// A new booking, its seat held for the user: what `ReservationRequested` starts.
-    pub fn request(booking_id: BookingId, seat_id: SeatId, user_id: UserId) -> Self {
+    pub fn request(
+        booking_id: BookingId,
+        seat_id: SeatId,
+        user_id: UserId,
+    ) -> Self {
         Booking {
             booking_id,
             seat_id,
@@ -86,12 +90,16 @@ impl Booking<Held> {
     /// Takes `self` by value, so the held booking is moved in and gone afterwards:
     /// nobody can pay it twice or expire it after paying.
     pub fn pay(self) -> Booking<Confirmed> {
-        todo!("move the ids of the held booking into a new Booking<Confirmed> (chapter 01)")
+        todo!(
+            "move the ids of the held booking into a new Booking<Confirmed> (chapter 01)"
+        )
     }
 
     /// The hold ran out: the held booking becomes an expired one, and its seat is free.
     pub fn expire(self) -> Booking<Expired> {
-        todo!("move the ids of the held booking into a new Booking<Expired> (chapter 01)")
+        todo!(
+            "move the ids of the held booking into a new Booking<Expired> (chapter 01)"
+        )
     }
 }
 // ANCHOR_END: transitions

@@ -1,6 +1,8 @@
 //! Exercise "apply": the booking state machine, `apply` in src/state.rs.
 
-use step01_events::{BookingEvent, BookingId, BookingState, Rejected, SeatId, UserId, apply};
+use step01_events::{
+    BookingEvent, BookingId, BookingState, Rejected, SeatId, UserId, apply,
+};
 
 /// One booking's ids, and the states and events built from them.
 struct Booking {
@@ -13,7 +15,8 @@ impl Booking {
     fn new(seat: &str) -> Self {
         Booking {
             booking_id: BookingId::new(),
-            seat_id: SeatId::parse(seat).expect("the tests only use valid seats"),
+            seat_id: SeatId::parse(seat)
+                .expect("the tests only use valid seats"),
             user_id: UserId::new(),
         }
     }

@@ -10,7 +10,9 @@ use crate::pb;
 // ANCHOR: encode
 /// Encodes an event as a `booking.v1.BookingEvent`: the bytes a producer sends.
 pub fn encode(event: &BookingEvent) -> Bytes {
-    todo!("turn the event into its protobuf message and encode that into bytes (chapter 02)")
+    todo!(
+        "turn the event into its protobuf message and encode that into bytes (chapter 02)"
+    )
 }
 // ANCHOR_END: encode
 

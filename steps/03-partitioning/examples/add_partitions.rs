@@ -9,14 +9,16 @@ use step03_partitioning::{Topic, TopicError};
 
 // ANCHOR: add_partitions
 fn main() -> Result<(), TopicError> {
-    let keys: Vec<String> = (0..10_000).map(|i| format!("booking-{i}")).collect();
+    let keys: Vec<String> =
+        (0..10_000).map(|i| format!("booking-{i}")).collect();
     let before = Topic::new("bookings", 8)?;
     for count in [9, 12, 16] {
         let after = Topic::new("bookings", count)?;
         let moved = keys
             .iter()
             .filter(|key| {
-                before.partition_for(key.as_bytes()) != after.partition_for(key.as_bytes())
+                before.partition_for(key.as_bytes())
+                    != after.partition_for(key.as_bytes())
             })
             .count();
         println!(

@@ -67,7 +67,10 @@ pub fn to_positive(hash: i32) -> u32 {
 ///
 /// Zero partitions is an error, not a panic: the count often comes from a
 /// configuration file or from a broker's answer.
-pub fn partition_for(key: &[u8], partition_count: u32) -> Result<Partition, PartitionError> {
+pub fn partition_for(
+    key: &[u8],
+    partition_count: u32,
+) -> Result<Partition, PartitionError> {
     todo!(
         "refuse zero partitions, then return to_positive(murmur2(key)) modulo the count (chapter 03)"
     )

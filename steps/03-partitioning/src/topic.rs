@@ -39,8 +39,13 @@ impl Topic {
     ///
     /// Kafka refuses the same two mistakes when a topic is created (and more: its
     /// names are at most 249 characters of `a-z A-Z 0-9 . _ -`).
-    pub fn new(name: impl Into<String>, partition_count: u32) -> Result<Topic, TopicError> {
-        todo!("refuse an empty name and zero partitions, otherwise build the Topic (chapter 03)")
+    pub fn new(
+        name: impl Into<String>,
+        partition_count: u32,
+    ) -> Result<Topic, TopicError> {
+        todo!(
+            "refuse an empty name and zero partitions, otherwise build the Topic (chapter 03)"
+        )
     }
 
     /// The partition a record with this `key` goes to.
@@ -57,7 +62,9 @@ impl Topic {
     pub fn partitions(&self) -> impl Iterator<Item = Partition> {
         // `from_fn` only makes the stub compile: replace the whole body.
         std::iter::from_fn(|| {
-            todo!("yield Partition(0) up to the last partition, each once, in order (chapter 03)")
+            todo!(
+                "yield Partition(0) up to the last partition, each once, in order (chapter 03)"
+            )
         })
     }
 }

@@ -27,7 +27,8 @@ fn events_of(booking_id: BookingId) -> [BookingEvent; 3] {
 }
 
 fn topic(partition_count: u32) -> Topic {
-    Topic::new("bookings", partition_count).expect("the tests only create valid topics")
+    Topic::new("bookings", partition_count)
+        .expect("the tests only create valid topics")
 }
 
 #[test]

@@ -4,7 +4,9 @@ use std::any::Any;
 use std::panic;
 
 use proptest::prelude::*;
-use step03_partitioning::{Partition, PartitionError, partition_for, to_positive};
+use step03_partitioning::{
+    Partition, PartitionError, partition_for, to_positive,
+};
 
 /// The text of a caught panic, to repeat it in a test's own message.
 fn panic_message(payload: &(dyn Any + Send)) -> String {
@@ -140,7 +142,9 @@ fn ten_thousand_keys_spread_evenly_over_eight_partitions() {
     for i in 0..KEYS {
         let key = format!("booking-{i}");
         match partition_for(key.as_bytes(), PARTITIONS) {
-            Ok(partition) if partition.0 < PARTITIONS => counts[partition.0 as usize] += 1,
+            Ok(partition) if partition.0 < PARTITIONS => {
+                counts[partition.0 as usize] += 1
+            }
             other => panic!(
                 "partition_for({key:?}, {PARTITIONS}) must be a partition below {PARTITIONS}, got {other:?}"
             ),

@@ -129,7 +129,9 @@ impl BrokerClient for InMemoryBroker {
         state.attempts += 1;
         if state.failures_to_inject > 0 {
             state.failures_to_inject -= 1;
-            return Err(SendError::new("connection reset (injected by the test)"));
+            return Err(SendError::new(
+                "connection reset (injected by the test)",
+            ));
         }
         state.received.push(ReceivedBatch {
             topic: topic.to_owned(),

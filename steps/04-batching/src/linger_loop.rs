@@ -21,7 +21,10 @@ impl<B: BrokerClient> Producer<B> {
     /// On `Err` nothing is lost: the producer keeps the failed batch and the
     /// buffered records, and the channel keeps the records not yet received. Call
     /// `run` again (after a pause, say) to carry on where it stopped.
-    pub async fn run(&mut self, records: &mut mpsc::Receiver<Record>) -> Result<(), FlushError> {
+    pub async fn run(
+        &mut self,
+        records: &mut mpsc::Receiver<Record>,
+    ) -> Result<(), FlushError> {
         todo!(
             "wait for the next record or the next linger deadline, whichever comes first; flush everything when the channel closes (chapter 04)"
         )

@@ -17,7 +17,8 @@ const P0: Partition = Partition(0);
 /// A one-partition topic whose batches hold exactly three 10-byte records.
 fn three_record_producer() -> (Producer<InMemoryBroker>, InMemoryBroker) {
     let broker = InMemoryBroker::new();
-    let producer = Producer::new(topic("bookings", 1), config(30, LINGER), broker.clone());
+    let producer =
+        Producer::new(topic("bookings", 1), config(30, LINGER), broker.clone());
     (producer, broker)
 }
 
@@ -122,7 +123,8 @@ async fn flush_all_sends_every_batch_whatever_its_age() {
     let broker = InMemoryBroker::new();
     let topic = topic("bookings", 4);
     let keys = one_key_per_partition(&topic);
-    let mut producer = Producer::new(topic, config(1000, LINGER), broker.clone());
+    let mut producer =
+        Producer::new(topic, config(1000, LINGER), broker.clone());
     producer
         .send(keyed(&keys[2], "c1", 10))
         .await
@@ -148,7 +150,8 @@ async fn each_record_goes_to_the_partition_its_key_maps_to() {
     let broker = InMemoryBroker::new();
     let topic = topic("bookings", 4);
     let keys = one_key_per_partition(&topic);
-    let mut producer = Producer::new(topic.clone(), config(1000, LINGER), broker.clone());
+    let mut producer =
+        Producer::new(topic.clone(), config(1000, LINGER), broker.clone());
     for (i, key) in keys.iter().enumerate() {
         producer
             .send(keyed(key, &format!("r{i}"), 20))

@@ -91,7 +91,9 @@ fn each_partition_fills_its_own_batch() {
     let now = Instant::now();
     let mut buffers = PartitionBuffers::new(config(30, LINGER));
     let mut ready = Vec::new();
-    for (partition, name) in [(P0, "a1"), (P1, "b1"), (P0, "a2"), (P1, "b2"), (P0, "a3")] {
+    for (partition, name) in
+        [(P0, "a1"), (P1, "b1"), (P0, "a2"), (P1, "b2"), (P0, "a3")]
+    {
         ready.extend(buffers.push(partition, record(name, 10), now));
     }
     assert_eq!(
@@ -167,11 +169,16 @@ fn the_batch_reports_the_bytes_it_holds() {
 
 /// Pushes every `(partition, name, size)` and returns every batch, those that push
 /// returned and those still open at the end, in the order they would be sent.
-fn push_all(buffers: &mut PartitionBuffers, pushes: &[(u32, Record)]) -> Vec<(u32, Vec<Record>)> {
+fn push_all(
+    buffers: &mut PartitionBuffers,
+    pushes: &[(u32, Record)],
+) -> Vec<(u32, Vec<Record>)> {
     let now = Instant::now();
     let mut batches = Vec::new();
     for (partition, record) in pushes {
-        for (p, batch) in buffers.push(Partition(*partition), record.clone(), now) {
+        for (p, batch) in
+            buffers.push(Partition(*partition), record.clone(), now)
+        {
             batches.push((p.0, batch.into_records()));
         }
     }

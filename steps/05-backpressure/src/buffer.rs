@@ -156,7 +156,9 @@ impl ProducerBuffer {
     /// The sender's side: removes the oldest record and gives its bytes back, which
     /// wakes the senders waiting for them, first come first served.
     pub fn take(&self) -> Option<Record> {
-        todo!("remove the oldest record and give its bytes back to the budget (chapter 05)")
+        todo!(
+            "remove the oldest record and give its bytes back to the budget (chapter 05)"
+        )
     }
     // ANCHOR_END: take
 
@@ -173,7 +175,11 @@ impl ProducerBuffer {
     /// A waiting send is woken only when its turn has come and its bytes are free,
     /// in the order the sends started waiting. Dropping the future gives up its
     /// place in the line, and the record with it: that is the caller's choice.
-    pub async fn send(&self, record: Record, mode: BackpressureMode) -> Result<(), BufferError> {
+    pub async fn send(
+        &self,
+        record: Record,
+        mode: BackpressureMode,
+    ) -> Result<(), BufferError> {
         todo!(
             "reserve the record's bytes, waiting as `mode` says, then buffer it; on failure hand it back in the right BufferError (chapter 05)"
         )

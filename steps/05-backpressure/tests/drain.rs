@@ -25,7 +25,8 @@ fn buffer_with(capacity: u32, records: &[(&str, usize)]) -> ProducerBuffer {
 
 #[test]
 fn drain_takes_the_oldest_records_up_to_max_bytes() {
-    let buffer = buffer_with(100, &[("A", 10), ("B", 20), ("C", 30), ("D", 40)]);
+    let buffer =
+        buffer_with(100, &[("A", 10), ("B", 20), ("C", 30), ("D", 40)]);
     let batch = buffer.drain(60);
     assert_eq!(
         names(&batch),
@@ -90,9 +91,12 @@ fn drain_on_an_empty_buffer_returns_nothing() {
 #[tokio::test(start_paused = true)]
 async fn drain_gives_the_bytes_back_and_wakes_waiting_senders_in_order() {
     let buffer = full_buffer(100);
-    let mut first = task::spawn(buffer.send(record("first", 40), BackpressureMode::Block));
-    let mut second = task::spawn(buffer.send(record("second", 40), BackpressureMode::Block));
-    let mut third = task::spawn(buffer.send(record("third", 40), BackpressureMode::Block));
+    let mut first =
+        task::spawn(buffer.send(record("first", 40), BackpressureMode::Block));
+    let mut second =
+        task::spawn(buffer.send(record("second", 40), BackpressureMode::Block));
+    let mut third =
+        task::spawn(buffer.send(record("third", 40), BackpressureMode::Block));
     assert_pending!(first.poll(), "the buffer is full: 'first' waits");
     assert_pending!(second.poll(), "the buffer is full: 'second' waits");
     assert_pending!(third.poll(), "the buffer is full: 'third' waits");
@@ -150,7 +154,9 @@ enum Op {
 fn mode() -> impl Strategy<Value = BackpressureMode> {
     prop_oneof![
         Just(BackpressureMode::Block),
-        (1u64..=50).prop_map(|ms| BackpressureMode::BlockWithTimeout(Duration::from_millis(ms))),
+        (1u64..=50).prop_map(|ms| BackpressureMode::BlockWithTimeout(
+            Duration::from_millis(ms)
+        )),
         Just(BackpressureMode::FailImmediately),
     ]
 }
@@ -213,7 +219,8 @@ impl Model {
                 break;
             }
             bytes += size;
-            let (name, _) = self.buffered.pop_front().expect("front() was Some");
+            let (name, _) =
+                self.buffered.pop_front().expect("front() was Some");
             batch.push(name);
         }
         batch
@@ -239,7 +246,8 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::Send { size, mode } => {
                 let sent = (number.to_string(), size);
                 offered.push(sent.0.clone());
-                let mut send = task::spawn(buffer.send(record(&sent.0, size), mode));
+                let mut send =
+                    task::spawn(buffer.send(record(&sent.0, size), mode));
                 match send.poll() {
                     std::task::Poll::Ready(result) => {
                         prop_assert!(
@@ -256,7 +264,10 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                             mode != BackpressureMode::FailImmediately,
                             "a FailImmediately send must never wait"
                         );
-                        prop_assert!(size <= CAPACITY, "a too-large record must never wait");
+                        prop_assert!(
+                            size <= CAPACITY,
+                            "a too-large record must never wait"
+                        );
                         waiting.push((sent, send));
                     }
                 }
@@ -264,7 +275,11 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::Take => {
                 let got = buffer.take().as_ref().map(name);
                 let want = model.drain(0).pop();
-                prop_assert_eq!(&got, &want, "take() must return the oldest record");
+                prop_assert_eq!(
+                    &got,
+                    &want,
+                    "take() must return the oldest record"
+                );
                 model.delivered.extend(got);
             }
             Op::Drain { max_bytes } => {
@@ -278,7 +293,9 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 );
                 model.delivered.extend(got);
             }
-            Op::Wait { millis } => time::advance(Duration::from_millis(millis)).await,
+            Op::Wait { millis } => {
+                time::advance(Duration::from_millis(millis)).await
+            }
         }
 
         // Let every send that was woken finish, oldest first.
@@ -289,7 +306,9 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 continue;
             }
             match send.poll() {
-                std::task::Poll::Ready(result) => model.finished(&sent, result)?,
+                std::task::Poll::Ready(result) => {
+                    model.finished(&sent, result)?
+                }
                 std::task::Poll::Pending => still_waiting.push((sent, send)),
             }
         }
@@ -329,7 +348,8 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     while let Some(record) = buffer.take() {
         model.delivered.push(name(&record));
     }
-    let mut accounted: Vec<&str> = model.delivered.iter().map(String::as_str).collect();
+    let mut accounted: Vec<&str> =
+        model.delivered.iter().map(String::as_str).collect();
     accounted.extend(model.handed_back.iter().map(|(name, _)| name.as_str()));
     accounted.sort_unstable();
     let mut offered: Vec<&str> = offered.iter().map(String::as_str).collect();

@@ -93,7 +93,11 @@ impl Log {
     /// Offsets are dense and strictly increasing per partition: the first record
     /// gets 0, the next 1, and no two appends get the same offset, however many
     /// threads append at once.
-    pub fn append(&self, partition: Partition, record: Record) -> Result<Offset, LogError> {
+    pub fn append(
+        &self,
+        partition: Partition,
+        record: Record,
+    ) -> Result<Offset, LogError> {
         todo!(
             "lock the partition, push the record, return its position as the offset; take the partition's wakers and wake them after the lock is released (chapter 06)"
         )
@@ -105,8 +109,13 @@ impl Log {
     /// the offset the next append will get, which
     /// is also how many records the partition holds. A reader that has read
     /// everything below it is caught up.
-    pub fn high_watermark(&self, partition: Partition) -> Result<Offset, LogError> {
-        todo!("return the offset the next append to this partition will get (chapter 06)")
+    pub fn high_watermark(
+        &self,
+        partition: Partition,
+    ) -> Result<Offset, LogError> {
+        todo!(
+            "return the offset the next append to this partition will get (chapter 06)"
+        )
     }
     // ANCHOR_END: high_watermark
 }

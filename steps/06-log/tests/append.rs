@@ -12,7 +12,8 @@ fn record(text: &str) -> Record {
 }
 
 fn log_with(partitions: u32) -> Log {
-    Log::new(partitions).expect("a log with at least one partition must be created")
+    Log::new(partitions)
+        .expect("a log with at least one partition must be created")
 }
 
 #[test]

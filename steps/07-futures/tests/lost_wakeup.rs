@@ -113,7 +113,9 @@ fn an_append_right_after_the_check_still_wakes_the_future() {
     );
     match first_poll {
         // The second look, after registering, saw the record.
-        Poll::Ready(outcome) => assert_eq!(outcome, Ok(()), "partition 0 exists"),
+        Poll::Ready(outcome) => {
+            assert_eq!(outcome, Ok(()), "partition 0 exists")
+        }
         // Fine too, if the waker was registered before the append: then the
         // append woke it, and the next poll finds the record.
         Poll::Pending => {
@@ -146,7 +148,8 @@ fn an_append_racing_the_poll_always_wakes_the_waiting_future() {
     let (jobs, appender_jobs) = mpsc::channel::<(Sender<Event>, u64)>();
 
     let appender = {
-        let (log, opened, running) = (Arc::clone(&log), Arc::clone(&opened), Arc::clone(&running));
+        let (log, opened, running) =
+            (Arc::clone(&log), Arc::clone(&opened), Arc::clone(&running));
         thread::spawn(move || {
             for round in 1..=ROUNDS {
                 spin_until(&opened, round);
@@ -175,7 +178,8 @@ fn an_append_racing_the_poll_always_wakes_the_waiting_future() {
         let (events_tx, events) = mpsc::channel();
         let waker = Waker::from(Arc::new(ChannelWaker(events_tx.clone())));
         let mut cx = Context::from_waker(&waker);
-        let mut waiting = WaitForOffset::new(Arc::clone(&log), PARTITION, offset);
+        let mut waiting =
+            WaitForOffset::new(Arc::clone(&log), PARTITION, offset);
 
         jobs.send((events_tx, lead + jitter.next()))
             .expect("the appender thread is running");
@@ -207,7 +211,9 @@ fn an_append_racing_the_poll_always_wakes_the_waiting_future() {
                      high watermark and your `register_waker`: check the high watermark again after \
                      registering, before returning Pending (chapter 07, \"The lost wake-up\")"
                 ),
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => panic!(
+                Err(
+                    RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected,
+                ) => panic!(
                     "round {round}: no wake-up and no append for {HANG_GUARD:?}; \
                      did the appender thread panic? (look for its message above)"
                 ),

@@ -38,7 +38,11 @@ impl PartitionReader {
     /// A reader of `partition` whose first record will be the one at `start`.
     ///
     /// A `batch_size` of 0 would fetch nothing, ever; it is taken as 1.
-    pub fn new(partition: Partition, start: Offset, batch_size: usize) -> PartitionReader {
+    pub fn new(
+        partition: Partition,
+        start: Offset,
+        batch_size: usize,
+    ) -> PartitionReader {
         PartitionReader {
             partition,
             position: start,
@@ -66,7 +70,10 @@ impl PartitionReader {
     /// A record that does not decode comes out as [`ConsumeError::Decode`] with its
     /// offset, and the reader moves past it like past any other record: the next
     /// call returns the record after it.
-    pub fn next_item(&mut self, log: &Log) -> Option<Result<ConsumedRecord, ConsumeError>> {
+    pub fn next_item(
+        &mut self,
+        log: &Log,
+    ) -> Option<Result<ConsumedRecord, ConsumeError>> {
         todo!(
             "hand out the next buffered record, decoded (or as a Decode error with its offset), after fetching a batch from `position` when the buffer is empty; None when caught up (chapter 08)"
         )

@@ -18,7 +18,10 @@ impl Stream for Consumer {
     /// caught up, after leaving the task's waker with every partition and with
     /// the stop signal; `Ready(None)` once the consumer was asked to stop, and
     /// only then.
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Self::Item>> {
         // `Consumer` holds no self-references, so it is `Unpin` and the pin can
         // be taken off: `get_mut` gives a plain `&mut Consumer`.
         let consumer = self.get_mut();

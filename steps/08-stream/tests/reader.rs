@@ -47,7 +47,8 @@ fn starts_at_the_offset_it_was_given() {
     let events = append_events(&log, 0, 10);
     let mut reader = PartitionReader::new(Partition(0), Offset(3), 4);
 
-    let first = record(reader.next_item(&log).expect("7 records from offset 3 on"));
+    let first =
+        record(reader.next_item(&log).expect("7 records from offset 3 on"));
     assert_eq!(
         first.offset,
         Offset(3),
@@ -75,7 +76,8 @@ fn reads_only_its_own_partition() {
         got.iter().all(|record| record.partition == Partition(1)),
         "a reader of partition 1 handed out records of another partition: {got:?}"
     );
-    let got_events: Vec<_> = got.into_iter().map(|record| record.event).collect();
+    let got_events: Vec<_> =
+        got.into_iter().map(|record| record.event).collect();
     assert_eq!(
         got_events, events,
         "a reader of partition 1 must hand out partition 1's records"

@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use solution08_stream::Consumer;
 use step09_offsets::{
-    BookingEvent, BookingId, CommitTracker, CommittedOffsets, Log, Offset, Partition, Record,
-    encode,
+    BookingEvent, BookingId, CommitTracker, CommittedOffsets, Log, Offset,
+    Partition, Record, encode,
 };
 
 const P: Partition = Partition(0);
@@ -48,7 +48,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut consumer = Consumer::new(Arc::clone(&log), vec![(P, start)])?;
     let mut tracker = CommitTracker::new(start);
 
-    let show = |what: &str, tracker: &CommitTracker| -> Result<(), Box<dyn Error>> {
+    let show = |what: &str,
+                tracker: &CommitTracker|
+     -> Result<(), Box<dyn Error>> {
         let log_end = log.high_watermark(P)?;
         println!(
             "{what:<22} in flight {:<14} committed {:<3} log end {:<3} lag {}",

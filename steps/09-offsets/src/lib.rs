@@ -21,14 +21,16 @@ mod tracker;
 
 pub use committed::{CommitError, CommittedOffsets};
 pub use pipeline::{
-    Attempt, BookingStore, CommitPolicy, CrashPoint, PipelineError, RunOutcome, Service,
-    run_until_crash,
+    Attempt, BookingStore, CommitPolicy, CrashPoint, PipelineError, RunOutcome,
+    Service, run_until_crash,
 };
 pub use stage::{Stage, StageError};
 pub use tracker::{CommitTracker, TrackError};
 
 // Re-exported so that users of this crate (and its tests) name the same types
 // it works with, with one dependency.
-pub use solution01_events::{BookingEvent, BookingId, BookingState, Rejected, SeatId, UserId};
+pub use solution01_events::{
+    BookingEvent, BookingId, BookingState, Rejected, SeatId, UserId,
+};
 pub use solution02_protobuf::encode;
 pub use solution06_log::{Log, LogError, Offset, Partition, Record};

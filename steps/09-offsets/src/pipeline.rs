@@ -9,7 +9,9 @@
 
 use std::collections::HashMap;
 
-use solution01_events::{BookingEvent, BookingId, BookingState, Rejected, apply};
+use solution01_events::{
+    BookingEvent, BookingId, BookingState, Rejected, apply,
+};
 use solution02_protobuf::{WireError, decode};
 use solution06_log::{Log, LogError, Offset, Partition, StoredRecord};
 
@@ -112,7 +114,11 @@ impl BookingStore {
     /// `Err(Rejected::AlreadyPaid)`, and the booking does not change: here the
     /// state machine happens to absorb redeliveries. Step 11 makes that a
     /// property of the handler rather than luck.
-    pub fn record(&mut self, offset: Offset, event: &BookingEvent) -> Result<(), Rejected> {
+    pub fn record(
+        &mut self,
+        offset: Offset,
+        event: &BookingEvent,
+    ) -> Result<(), Rejected> {
         let booking_id = event.booking_id();
         let outcome = apply(&self.state(booking_id), event).map(|next| {
             self.bookings.insert(booking_id, next);
@@ -233,7 +239,9 @@ pub fn run_until_crash(
             position = record.offset.next();
             match pipeline.handle(&record) {
                 Ok(()) => {}
-                Err(Halt::Crashed(at)) => return Ok(RunOutcome::Crashed { at }),
+                Err(Halt::Crashed(at)) => {
+                    return Ok(RunOutcome::Crashed { at });
+                }
                 Err(Halt::Failed(error)) => return Err(error),
             }
         }

@@ -75,7 +75,10 @@ impl CommitTracker {
     /// The handler of the record at `offset` is done with it. Returns the new
     /// committed offset if the watermark moved, `None` if it did not (a record
     /// below this one is still in flight).
-    pub fn finished(&mut self, offset: Offset) -> Result<Option<Offset>, TrackError> {
+    pub fn finished(
+        &mut self,
+        offset: Offset,
+    ) -> Result<Option<Offset>, TrackError> {
         todo!(
             "take the offset out of flight and return the new committed offset if it moved (chapter 09)"
         )

@@ -32,9 +32,9 @@ pub fn full_buffer(capacity: u32) -> ProducerBuffer {
     let buffer = ProducerBuffer::new(capacity);
     let half = capacity as usize / 2;
     for name in ["old-1", "old-2"] {
-        buffer
-            .try_send(record(name, half))
-            .expect("an empty buffer must accept two records of half its capacity");
+        buffer.try_send(record(name, half)).expect(
+            "an empty buffer must accept two records of half its capacity",
+        );
     }
     assert_eq!(
         buffer.buffered_bytes(),

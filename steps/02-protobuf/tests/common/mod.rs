@@ -58,6 +58,8 @@ pub fn from_hex(hex: &str) -> Vec<u8> {
     );
     (0..hex.len())
         .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("test hex is valid"))
+        .map(|i| {
+            u8::from_str_radix(&hex[i..i + 2], 16).expect("test hex is valid")
+        })
         .collect()
 }

@@ -60,12 +60,14 @@ pub fn batch_names(batches: &[(Partition, Batch)]) -> Vec<(u32, Vec<String>)> {
 
 /// A topic that the tests cannot get wrong.
 pub fn topic(name: &str, partition_count: u32) -> Topic {
-    Topic::new(name, partition_count).expect("the tests only create valid topics")
+    Topic::new(name, partition_count)
+        .expect("the tests only create valid topics")
 }
 
 /// One key per partition of `topic`: `keys[p]` goes to partition `p`.
 pub fn one_key_per_partition(topic: &Topic) -> Vec<String> {
-    let mut keys: Vec<Option<String>> = vec![None; topic.partition_count() as usize];
+    let mut keys: Vec<Option<String>> =
+        vec![None; topic.partition_count() as usize];
     for seat in 0.. {
         let key = format!("seat-{seat}");
         let slot = &mut keys[topic.partition_for(key.as_bytes()).0 as usize];

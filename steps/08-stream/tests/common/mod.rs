@@ -6,12 +6,16 @@
 use std::sync::Arc;
 
 use step08_stream::{
-    BookingEvent, BookingId, ConsumeError, ConsumedRecord, Log, Offset, Partition, Record, encode,
+    BookingEvent, BookingId, ConsumeError, ConsumedRecord, Log, Offset,
+    Partition, Record, encode,
 };
 
 /// A log with `partitions` empty partitions.
 pub fn log(partitions: u32) -> Arc<Log> {
-    Arc::new(Log::new(partitions).expect("the tests create logs with at least one partition"))
+    Arc::new(
+        Log::new(partitions)
+            .expect("the tests create logs with at least one partition"),
+    )
 }
 
 /// A booking event that differs from every other one this function returns.
@@ -23,12 +27,19 @@ pub fn event() -> BookingEvent {
 
 /// Appends `count` encoded events to `partition` and returns them, in the order
 /// (and so at the offsets) they were appended.
-pub fn append_events(log: &Log, partition: u32, count: usize) -> Vec<BookingEvent> {
+pub fn append_events(
+    log: &Log,
+    partition: u32,
+    count: usize,
+) -> Vec<BookingEvent> {
     (0..count)
         .map(|_| {
             let event = event();
-            log.append(Partition(partition), Record::new("key", encode(&event)))
-                .expect("the tests append to partitions that exist");
+            log.append(
+                Partition(partition),
+                Record::new("key", encode(&event)),
+            )
+            .expect("the tests append to partitions that exist");
             event
         })
         .collect()
@@ -52,7 +63,9 @@ pub fn position_of(item: &Result<ConsumedRecord, ConsumeError>) -> (u32, u64) {
         Err(ConsumeError::Decode {
             partition, offset, ..
         }) => (partition.0, offset.0),
-        Err(other) => panic!("expected a record or a decode error, got {other:?}"),
+        Err(other) => {
+            panic!("expected a record or a decode error, got {other:?}")
+        }
     }
 }
 
