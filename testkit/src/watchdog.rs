@@ -41,8 +41,8 @@ where
             std::panic::resume_unwind(panic)
         }
         Err(_) => panic!(
-            "{hang_message} (stopped after {} s; a correct solution finishes in \
-             well under a second)",
+            "{hang_message} (the watchdog stopped waiting after {} s; a \
+             correct solution finishes in well under a second)",
             limit.as_secs_f64()
         ),
     }
