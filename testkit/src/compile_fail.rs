@@ -32,6 +32,7 @@ const EDITION: &str = "2024";
 /// Panics with a message that names the case when it compiles, when it fails for
 /// another reason (the compiler's output is shown), or when the check itself
 /// cannot run.
+#[track_caller]
 pub fn expect_error(manifest_dir: &str, package: &str, case: &str, code: &str, phrase: &str) {
     let crate_name = package.replace('-', "_");
     let source = Path::new(manifest_dir).join(case);

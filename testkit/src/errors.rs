@@ -21,6 +21,7 @@ pub fn chain(error: &(dyn Error + 'static)) -> Vec<String> {
 /// Asserts that no message in the chain of `error` contains the message of its
 /// own source, and that the chain has at least `min_links` messages (so a cause
 /// that was dropped instead of linked is caught too).
+#[track_caller]
 pub fn assert_cause_not_repeated(error: &(dyn Error + 'static), min_links: usize) {
     let messages = chain(error);
     for pair in messages.windows(2) {

@@ -17,6 +17,7 @@ use std::time::Duration;
 /// A panic inside `body` (a failed assertion) fails the test with the body's own
 /// message. A body that hangs is left running on its thread; the test binary
 /// ends it when it exits.
+#[track_caller]
 pub fn within<T, F>(limit: Duration, hang_message: &str, body: F) -> T
 where
     T: Send + 'static,

@@ -36,6 +36,7 @@ const SPINS: &str = "`run` did not return and the test could not go on: \
 /// Runs a test on a paused tokio clock (time jumps to the next timer whenever
 /// every task waits, so the tests are instant and exact), watched from another
 /// thread so that a `run` which spins fails with [`SPINS`] instead of hanging.
+#[track_caller]
 fn on_paused_clock<F, Fut>(test: F)
 where
     F: FnOnce() -> Fut + Send + 'static,
