@@ -16,6 +16,7 @@
 //! | [`hint`] | `hint` |
 //! | [`reset`] | `reset` |
 //! | [`compare`] | `diff` and `solution` |
+//! | [`edits`] | the one rule for what counts as a learner's change |
 //! | [`backup`] | copies of a learner's files before anything replaces them |
 //! | [`watch`] | re-checking on save |
 //! | [`doctor`] | is this machine ready |
@@ -25,6 +26,7 @@ pub mod backup;
 pub mod check;
 pub mod compare;
 pub mod doctor;
+pub mod edits;
 pub mod generate;
 pub mod hint;
 pub mod learner;

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::generate::{self, Variant};
+use crate::edits;
+use crate::generate;
 use crate::manifest::{Step, Workshop};
 use crate::testrun::{Status, TestRun};
 
@@ -106,40 +107,20 @@ pub fn fingerprint(workshop: &Workshop, step: &Step) -> Result<String> {
     Ok(format!("{:016x}", hasher.finish()))
 }
 
-/// Whether the step's files are exactly as generated from the solution.
+/// Whether the step's files are exactly as generated from the solution
+/// ([`crate::edits`] has the rule).
 pub fn is_pristine(workshop: &Workshop, step: &Step) -> Result<bool> {
-    let expected = generate::generate_step(workshop, step, Variant::Exercise)?;
-    let drift = generate::compare(&workshop.root, &step.exercise_dir(), &expected, false)?;
-    Ok(drift.is_empty())
+    Ok(edits::learner_changes(workshop, step)?.is_empty())
 }
 
-/// The test files of a step that differ from the generated ones.
+/// The test files of a step that differ from the generated ones, including test
+/// files the learner added: any of them keeps the step from counting as done.
 pub fn changed_tests(workshop: &Workshop, step: &Step) -> Result<Vec<PathBuf>> {
-    let mut expected = generate::generate_step(workshop, step, Variant::Exercise)?;
-    expected.retain(|path, _| path.starts_with("tests"));
-    let drift = generate::compare(&workshop.root, &step.exercise_dir(), &expected, false)?;
-    let mut changed: Vec<PathBuf> = drift
+    Ok(edits::learner_changes(workshop, step)?
         .into_iter()
-        .map(|d| match d {
-            generate::Drift::Missing(p)
-            | generate::Drift::Extra(p)
-            | generate::Drift::Changed(p) => p,
-        })
-        .collect();
-    // A test file the learner added is theirs to keep, but it must not hide that
-    // the real tests changed; extra files under tests/ count too.
-    let tests_dir = workshop.path(step.exercise_dir()).join("tests");
-    if tests_dir.is_dir() {
-        let mut on_disk = Vec::new();
-        generate::walk(&tests_dir, Path::new(""), &mut on_disk)?;
-        for relative in on_disk {
-            let path = Path::new("tests").join(&relative);
-            if !expected.contains_key(&path) {
-                changed.push(step.exercise_dir().join(path));
-            }
-        }
-    }
-    Ok(changed)
+        .filter(|c| c.is_test(step))
+        .map(|c| c.path)
+        .collect())
 }
 
 /// The state of a step for the progress view.

@@ -3,47 +3,72 @@
 use std::path::PathBuf;
 
 use anstream::println;
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::backup::backup_files;
-use crate::generate::{self, Variant};
+use crate::edits::{self, ChangeKind};
+use crate::generate::{self, Files};
 use crate::manifest::{Step, Workshop};
-use crate::ui::{PATH, confirm, paint};
+use crate::ui::{DIM, PATH, confirm, paint};
 
-/// Puts the exercise back as generated. Everything it replaces is backed up
-/// first, and it asks before throwing work away.
+/// Undoes every change [`edits::learner_changes`] finds (only those under
+/// `tests/` with `only_tests`): changed files get the workshop's text back,
+/// removed ones come back, and files the learner added are removed. Everything
+/// replaced or removed is backed up first, and it asks before throwing work away.
 pub fn reset(workshop: &Workshop, step: &Step, only_tests: bool, yes: bool) -> Result<()> {
-    let mut expected = generate::generate_step(workshop, step, Variant::Exercise)?;
-    if only_tests {
-        expected.retain(|path, _| path.starts_with("tests"));
-    }
-    let drift = generate::compare(&workshop.root, &step.exercise_dir(), &expected, false)?;
-    if drift.is_empty() {
+    let expected = edits::generated(workshop, step)?;
+    let changes: Vec<_> = edits::changes_against(workshop, step, &expected)?
+        .into_iter()
+        .filter(|c| !only_tests || c.is_test(step))
+        .collect();
+    if changes.is_empty() {
+        let what = if only_tests { "Its tests are" } else { "It is" };
         println!(
-            "Step {:02} is already as the workshop made it; nothing to reset.",
+            "Step {:02}: {what} already as the workshop made them; nothing to reset.",
             step.number
         );
         return Ok(());
     }
-    let changed: Vec<PathBuf> = drift
-        .iter()
-        .map(|d| match d {
-            generate::Drift::Missing(p)
-            | generate::Drift::Extra(p)
-            | generate::Drift::Changed(p) => p.clone(),
-        })
-        .collect();
-    println!("This puts back the workshop's version of:");
-    for path in &changed {
-        println!("  {}", paint(PATH, path.display()));
+    println!(
+        "This puts step {:02} back as the workshop made it:",
+        step.number
+    );
+    for change in &changes {
+        let what = match change.kind {
+            ChangeKind::Modified => "your version is replaced",
+            ChangeKind::Added => "your file, removed",
+            ChangeKind::Removed => "missing, put back",
+        };
+        println!(
+            "  {} {}",
+            paint(PATH, change.path.display()),
+            paint(DIM, format!("({what})"))
+        );
     }
-    if !yes && !confirm("Replace these files? Your versions are backed up first. [y/N] ")? {
+    if !yes && !confirm("Go ahead? Your versions are backed up first. [y/N] ")? {
         println!("Nothing changed.");
         return Ok(());
     }
-    let backup = backup_files(workshop, &changed)?;
-    let dir = workshop.path(step.exercise_dir());
-    generate::write_files(&dir, &expected)?;
+    let mine: Vec<PathBuf> = changes
+        .iter()
+        .filter(|c| c.kind != ChangeKind::Removed)
+        .map(|c| c.path.clone())
+        .collect();
+    let backup = backup_files(workshop, &mine)?;
+    let mut restored = Files::new();
+    for change in &changes {
+        let relative = edits::within_step(step, change);
+        match change.kind {
+            ChangeKind::Added => std::fs::remove_file(workshop.path(&change.path))
+                .with_context(|| format!("cannot remove {}", change.path.display()))?,
+            ChangeKind::Modified | ChangeKind::Removed => {
+                if let Some(text) = expected.get(relative) {
+                    restored.insert(relative.to_path_buf(), text.clone());
+                }
+            }
+        }
+    }
+    generate::write_files(&workshop.path(step.exercise_dir()), &restored)?;
     if let Some(backup) = backup {
         println!("Your versions are in {}.", paint(PATH, backup.display()));
     }

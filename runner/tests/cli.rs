@@ -210,3 +210,47 @@ fn a_test_that_never_ends_is_stopped_and_reported() {
         .unwrap_or(false);
     assert!(!still_running, "the stopped test binary is still running");
 }
+
+#[test]
+fn a_test_file_the_learner_added_blocks_the_step_and_reset_tests_removes_it() {
+    let w = tiny_workshop();
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 { x * 2 }\n",
+    );
+    let mine = "#[test]\nfn my_own() {}\n";
+    write(w.path(), "steps/00-tiny/tests/mine.rs", mine);
+    // proptest's regression files are the tests' own notes, never a change.
+    write(
+        w.path(),
+        "steps/00-tiny/tests/double.proptest-regressions",
+        "cc 123\n",
+    );
+    let out = workshop(w.path(), &["check", "0"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("steps/00-tiny/tests/mine.rs"), "{shown}");
+    assert!(!shown.contains("proptest-regressions"), "{shown}");
+
+    let out = workshop(w.path(), &["reset", "0", "--tests", "--yes"]);
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    assert!(!shown.contains("nothing to reset"), "{shown}");
+    assert!(
+        !w.path().join("steps/00-tiny/tests/mine.rs").exists(),
+        "reset --tests must remove a test file the learner added"
+    );
+    let kept = std::fs::read_to_string(w.path().join("steps/00-tiny/src/lib.rs")).unwrap();
+    assert!(
+        kept.contains("x * 2"),
+        "reset --tests keeps the code: {kept}"
+    );
+    let backed_up = walk(w.path()).into_iter().any(|p| {
+        p.ends_with("tests/mine.rs") && std::fs::read_to_string(&p).is_ok_and(|t| t == mine)
+    });
+    assert!(backed_up, "the removed test file must be in a backup");
+
+    let out = workshop(w.path(), &["check", "0"]);
+    assert!(out.status.success(), "{}", text(&out));
+}
