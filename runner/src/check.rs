@@ -11,7 +11,7 @@ use anyhow::{Result, bail};
 use crate::manifest::{Step, Workshop};
 use crate::progress::{self, Progress, StepState};
 use crate::report;
-use crate::testrun::{self, Status, TestOutcome, TestRun};
+use crate::testrun::{self, Problem, Status, TestOutcome, TestRun};
 use crate::ui::{DIM, WARN, paint};
 
 /// How to run a check and how much of its result to print.
@@ -56,8 +56,6 @@ pub struct CheckReport {
     pub hidden_failures: usize,
     pub passed: usize,
     pub total: usize,
-    /// The test file stopped for running too long.
-    pub timed_out: Option<String>,
     /// Compiler warnings about the learner's own files.
     pub warnings: Vec<String>,
     /// Every test ran and passed, and the tests are the workshop's.
@@ -72,11 +70,13 @@ pub struct ExerciseLine {
     pub file: PathBuf,
     pub passed: usize,
     pub total: usize,
+    /// Why its tests cannot all count: a crash, the time limit, no test binary.
+    pub problem: Option<Problem>,
 }
 
 impl ExerciseLine {
     pub fn passes(&self) -> bool {
-        self.total > 0 && self.passed == self.total
+        self.problem.is_none() && self.total > 0 && self.passed == self.total
     }
 }
 
@@ -114,7 +114,7 @@ pub fn check(workshop: &Workshop, step: &Step, options: CheckOptions) -> Result<
         println!("{}", run.output);
     }
     let record = progress::record(step, &run, fingerprint, !changed_tests.is_empty());
-    let done = StepState::Checked(record.clone()).is_done() && run.timed_out.is_none();
+    let done = StepState::Checked(record.clone()).is_done();
     let mut progress = Progress::load(workshop);
     progress.steps.insert(step.id(), record);
     // A progress file that cannot be written costs the learner nothing but the
@@ -148,8 +148,13 @@ pub fn build_report(
         groups: Vec::new(),
         hidden_failures: 0,
         passed: run.passed(),
-        total: run.passed() + run.failed(),
-        timed_out: run.timed_out.clone(),
+        total: run.passed()
+            + run.failed()
+            + run
+                .targets
+                .iter()
+                .map(|t| run.unreported(&t.name))
+                .sum::<usize>(),
         warnings: own_warnings(step, run),
         done,
     };
@@ -175,7 +180,8 @@ pub fn build_report(
                 .iter()
                 .filter(|o| o.status == Status::Passed)
                 .count(),
-            total: outcomes.len(),
+            total: outcomes.len() + run.unreported(&exercise.test),
+            problem: run.problem(&exercise.test),
         });
     }
     let (groups, hidden) = failure_groups(step, run, all, declared_at);
@@ -255,6 +261,7 @@ fn declared_at(workshop: &Workshop, step: &Step, outcome: &TestOutcome) -> usize
 mod tests {
     use super::*;
     use crate::manifest::Exercise;
+    use crate::testrun::TargetRun;
 
     fn step() -> Step {
         let exercise = |name: &str| Exercise {
@@ -280,10 +287,27 @@ mod tests {
         }
     }
 
+    /// A run in which every test binary ran to its end.
     fn run(outcomes: Vec<TestOutcome>) -> TestRun {
+        let mut targets: Vec<TargetRun> = Vec::new();
+        for o in &outcomes {
+            match targets.iter_mut().find(|t| t.name == o.target) {
+                Some(t) => t.reported += 1,
+                None => targets.push(TargetRun {
+                    name: o.target.clone(),
+                    reported: 1,
+                    finished: true,
+                    ..TargetRun::default()
+                }),
+            }
+        }
+        for t in &mut targets {
+            t.announced = Some(t.reported);
+        }
         TestRun {
             compiled: true,
             outcomes,
+            targets,
             ..TestRun::default()
         }
     }
@@ -379,5 +403,24 @@ mod tests {
         assert!(report.exercises[0].passes());
         assert!(!report.exercises[1].passes());
         assert_eq!((report.passed, report.total), (1, 2));
+    }
+
+    #[test]
+    fn an_exercise_whose_tests_did_not_all_run_does_not_pass() {
+        let mut crashed = run(vec![outcome("accessors", "get_a", Status::Passed, None)]);
+        crashed.targets[0].announced = Some(3);
+        crashed.targets[0].finished = false;
+        let report = build_report(&step(), &crashed, Vec::new(), false, false, by_last_letter);
+        assert_eq!(
+            (report.exercises[0].passed, report.exercises[0].total),
+            (1, 3)
+        );
+        assert!(!report.exercises[0].passes(), "1 of 3 tests reported");
+        assert_eq!(
+            report.exercises[1].problem,
+            Some(Problem::Missing),
+            "no test binary of `apply` ran: 0/0 is not a pass"
+        );
+        assert!(!report.exercises[1].passes());
     }
 }

@@ -30,6 +30,10 @@ pub struct StepRecord {
     #[serde(default)]
     pub exercises: BTreeMap<String, (usize, usize)>,
     pub tests_changed: bool,
+    /// Every exercise's test binary ran to its end and reported every test: no
+    /// crash, no time limit, no missing test file. Without it nothing is done.
+    #[serde(default)]
+    pub all_ran: bool,
     /// When the step did not compile: the exercise whose file holds the first
     /// error, so that `hint` helps with what is actually in the way.
     #[serde(default)]
@@ -59,7 +63,7 @@ pub enum StepState {
 
 impl StepState {
     pub fn is_done(&self) -> bool {
-        matches!(self, StepState::Checked(r) if r.compiled && !r.tests_changed && r.total > 0 && r.passed == r.total)
+        matches!(self, StepState::Checked(r) if r.compiled && r.all_ran && !r.tests_changed && r.total > 0 && r.passed == r.total)
     }
 }
 
@@ -147,9 +151,14 @@ pub fn record(step: &Step, run: &TestRun, fingerprint: String, tests_changed: bo
                 .iter()
                 .filter(|o| o.status == Status::Passed)
                 .count();
-            (e.name.clone(), (passed, outcomes.len()))
+            // Tests that never reported (a crash, a hang) count as not passing.
+            (
+                e.name.clone(),
+                (passed, outcomes.len() + run.unreported(&e.test)),
+            )
         })
         .collect();
+    let unreported: usize = run.targets.iter().map(|t| run.unreported(&t.name)).sum();
     let broken_exercise = if run.compiled {
         None
     } else {
@@ -162,7 +171,12 @@ pub fn record(step: &Step, run: &TestRun, fingerprint: String, tests_changed: bo
         fingerprint,
         compiled: run.compiled,
         passed: run.passed(),
-        total: run.outcomes.iter().filter(counted).count(),
+        total: run.outcomes.iter().filter(counted).count() + unreported,
+        all_ran: run.compiled
+            && step
+                .exercises
+                .iter()
+                .all(|e| run.problem(&e.test).is_none()),
         exercises,
         tests_changed,
     }

@@ -2,8 +2,9 @@
 
 use anstream::println;
 
-use crate::check::{CheckOptions, CheckReport};
+use crate::check::{CheckOptions, CheckReport, ExerciseLine};
 use crate::manifest::{Step, Workshop};
+use crate::testrun::{Crash, Problem};
 use crate::ui::{DIM, FAIL, PASS, PATH, WARN, paint};
 
 /// Prints the report of a check of `step`.
@@ -27,16 +28,20 @@ pub fn print(workshop: &Workshop, step: &Step, report: &CheckReport, options: Ch
         return;
     }
     print_results(step, report, options);
-    if let Some(target) = &report.timed_out {
+    let problems: Vec<_> = report
+        .exercises
+        .iter()
+        .filter_map(|e| Some((e, e.problem.as_ref()?)))
+        .collect();
+    for (exercise, problem) in &problems {
         println!(
-            "\n{} the tests in tests/{target}.rs were still running after {} s, so the check stopped them. \
-             Look for a loop that never ends, or a future that returns Pending and is never woken. \
-             (`cargo workshop check {:02} --timeout SECONDS` changes the limit.)",
+            "\n{} {}",
             paint(FAIL, "✗"),
-            options.limit.as_secs(),
-            step.number
+            problem_in_words(step, exercise, problem, options.limit)
         );
-        return;
+    }
+    if !problems.is_empty() && report.groups.is_empty() {
+        print_summary(step, report);
     }
     print_warnings(step, report, report.done || options.all);
     if report.done {
@@ -135,6 +140,10 @@ fn print_results(step: &Step, report: &CheckReport, options: CheckOptions) {
             )
         );
     }
+    print_summary(step, report);
+}
+
+fn print_summary(step: &Step, report: &CheckReport) {
     println!(
         "{} of {} tests pass. Stuck? `cargo workshop hint {:02}`. Chapter: {}",
         report.passed,
@@ -142,6 +151,68 @@ fn print_results(step: &Step, report: &CheckReport, options: CheckOptions) {
         step.number,
         paint(PATH, step.chapter().display())
     );
+}
+
+/// Why an exercise's tests do not all count, in words a learner can act on.
+pub fn problem_in_words(
+    step: &Step,
+    exercise: &ExerciseLine,
+    problem: &Problem,
+    limit: std::time::Duration,
+) -> String {
+    let name = &exercise.name;
+    let test_file = step
+        .exercises
+        .iter()
+        .find(|e| &e.name == name)
+        .map(|e| format!("tests/{}.rs", e.test))
+        .unwrap_or_default();
+    match problem {
+        Problem::Missing => format!(
+            "the tests of `{name}` did not run: {test_file} is missing or is no longer a test. \
+             `cargo workshop reset {:02} --tests` puts the workshop's tests back.",
+            step.number
+        ),
+        Problem::Crashed(Crash::StackOverflow { test }) => format!(
+            "the tests of `{name}` crashed: stack overflow in your code{} — a function that calls itself forever?",
+            test.as_ref()
+                .map(|t| format!(" (in the test `{t}`)"))
+                .unwrap_or_default()
+        ),
+        Problem::Crashed(Crash::Signal(signal)) => {
+            let guess = if signal.starts_with("SIGKILL") {
+                "Out of memory? Look for a collection that grows forever."
+            } else if signal.starts_with("SIGABRT") {
+                "A panic inside a `Drop` while already panicking, or `std::process::abort`?"
+            } else if signal.starts_with("SIGSEGV") || signal.starts_with("SIGBUS") {
+                "An `unsafe` block reading memory it should not?"
+            } else {
+                "Something stopped the test program from outside, or your code ended it."
+            };
+            format!(
+                "the tests of `{name}` crashed ({signal}) before they could all report, so they count as failing. {guess}"
+            )
+        }
+        Problem::Crashed(Crash::Exit(status)) => format!(
+            "the tests of `{name}` stopped before they could all report ({status}), so they count as failing. \
+             Does your code call `std::process::exit`?"
+        ),
+        Problem::TimedOut => format!(
+            "the tests of `{name}` ({test_file}) were still running after {} s, so the check stopped them; \
+             they count as failing. Look for a loop that never ends, or a future that returns Pending and is never woken. \
+             (`cargo workshop check {:02} --timeout SECONDS` changes the limit.)",
+            limit.as_secs(),
+            step.number
+        ),
+        Problem::Incomplete {
+            reported,
+            announced,
+        } => format!(
+            "only {reported} of the {announced} tests of `{name}` reported a result, so the others count as failing; \
+             `cargo workshop check {:02} --raw` shows cargo's whole output.",
+            step.number
+        ),
+    }
 }
 
 /// The line generation puts at the top of each exercise's `lib.rs` to keep the

@@ -199,7 +199,7 @@ fn a_test_that_never_ends_is_stopped_and_reported() {
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(1), "{shown}");
     assert!(
-        shown.contains("tests/double.rs were still running after 2 s"),
+        shown.contains("(tests/double.rs) were still running after 2 s"),
         "{shown}"
     );
     // The endless test binary must not outlive the check.
@@ -253,4 +253,74 @@ fn a_test_file_the_learner_added_blocks_the_step_and_reset_tests_removes_it() {
 
     let out = workshop(w.path(), &["check", "0"]);
     assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn a_stack_overflow_is_a_failure_named_in_words_never_done() {
+    let w = tiny_workshop_with_tests(TWO_TESTS);
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 { if x == 0 { return double(x) + 1; } x * 2 }\n",
+    );
+    let out = workshop(w.path(), &["check", "0"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(!shown.contains("is done"), "{shown}");
+    assert!(!shown.contains("does not compile"), "{shown}");
+    assert!(
+        shown.contains("the tests of `double` crashed: stack overflow in your code"),
+        "{shown}"
+    );
+    let progress = text(&workshop(w.path(), &[]));
+    assert!(!progress.contains("done"), "{progress}");
+}
+
+#[test]
+fn a_hang_in_one_test_while_the_other_passes_never_marks_the_step_done() {
+    let w = tiny_workshop_with_tests(TWO_TESTS);
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 { while x == 0 { std::thread::sleep(std::time::Duration::from_millis(50)); } x * 2 }\n",
+    );
+    let out = workshop(w.path(), &["check", "0", "--timeout", "2"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("still running after 2 s"), "{shown}");
+    assert!(
+        shown.contains("1/2"),
+        "the hung test counts as failing: {shown}"
+    );
+    let progress = text(&workshop(w.path(), &[]));
+    assert!(!progress.contains("done"), "{progress}");
+}
+
+#[test]
+fn an_exercise_whose_tests_do_not_run_is_not_done() {
+    let w = tiny_workshop();
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 { x * 2 }\n",
+    );
+    // Cargo stops finding tests/double.rs: the tests file is untouched, yet none run.
+    let manifest = w.path().join("steps/00-tiny/Cargo.toml");
+    let text_before = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text_before.replace(
+            "edition = \"2024\"",
+            "edition = \"2024\"\nautotests = false",
+        ),
+    )
+    .unwrap();
+    let out = workshop(w.path(), &["check", "0"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(
+        shown.contains("the tests of `double` did not run"),
+        "{shown}"
+    );
+    assert!(!shown.contains("is done"), "{shown}");
 }
