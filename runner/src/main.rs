@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use workshop::learner::{self, CheckOptions};
 use workshop::manifest::Workshop;
-use workshop::ui::{FAIL, paint};
+use workshop::ui::{FAIL, WARN, paint};
 use workshop::{doctor, maintain, watch};
 
 /// Unstoppable Events: a hands-on workshop on reliable event-driven systems.
@@ -87,6 +87,18 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Ctrl-C, SIGTERM and a closed terminal stop the runner; they must stop the
+    // tests it started too. The usual exit status for a stop is 130.
+    let stopping = ctrlc::set_handler(|| {
+        workshop::testrun::stop_all();
+        std::process::exit(130);
+    });
+    if let Err(e) = stopping {
+        anstream::eprintln!(
+            "{} cannot catch Ctrl-C ({e}); if you stop the runner, stop its `cargo test` too",
+            paint(WARN, "warning:")
+        );
+    }
     match run(cli) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),

@@ -194,9 +194,14 @@ pub fn run_cargo_test(root: &Path, package: &str, limit: Duration) -> Result<Tes
     // A learner reads a short panic message, even with RUST_BACKTRACE set in the
     // shell; `cargo test -p <crate>` is there for the full story.
     command.env("RUST_BACKTRACE", "0");
+    // Cargo and everything it starts (test binaries, and the compilers trybuild
+    // starts) form one process group, so they can be stopped together.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let mut child = command.spawn().context(
         "cannot start `cargo test`: is cargo on your PATH? (`cargo workshop doctor` checks)",
     )?;
+    let _running = Running::register(child.id());
     // The Command still holds the write ends; drop it so the reader sees the end
     // of the output when cargo and the test binaries are done.
     drop(command);
@@ -252,17 +257,63 @@ pub fn run_cargo_test(root: &Path, package: &str, limit: Duration) -> Result<Tes
 }
 
 /// Stops cargo and the test binary it is running. Killing cargo alone would leave
-/// the test binary (its child) running, so its children go first, with the tool
-/// each platform has for that.
+/// the test binary (its child) running.
 fn stop_tree(child: &mut std::process::Child) {
-    let pid = child.id().to_string();
+    kill_tree(child.id());
+    let _ = child.kill();
+}
+
+/// Kills the process `pid` and everything it started: on Unix its process group
+/// (made for it at spawn), on Windows its process tree.
+fn kill_tree(pid: u32) {
     #[cfg(unix)]
-    let _ = Command::new("pkill").args(["-KILL", "-P", &pid]).status();
+    if let Ok(group) = libc::pid_t::try_from(pid) {
+        // SAFETY: kill(2) only sends a signal; a negative pid names the group.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    }
     #[cfg(windows)]
     let _ = Command::new("taskkill")
-        .args(["/PID", &pid, "/T", "/F"])
+        .args(["/PID", &pid.to_string(), "/T", "/F"])
         .status();
-    let _ = child.kill();
+}
+
+/// The `cargo test` processes running now, so that a runner told to stop
+/// (Ctrl-C, SIGTERM, a closed terminal) stops them too.
+static RUNNING: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// Keeps a process in [`RUNNING`] for as long as it lives.
+struct Running(u32);
+
+impl Running {
+    fn register(pid: u32) -> Self {
+        if let Ok(mut running) = RUNNING.lock() {
+            running.push(pid);
+        }
+        Running(pid)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(mut running) = RUNNING.lock() {
+            running.retain(|&p| p != self.0);
+        }
+    }
+}
+
+/// Stops every `cargo test` this runner started, with its test binaries. Called
+/// when the runner itself is told to stop: otherwise a test stuck in a loop would
+/// go on using a core after the learner thinks it is gone.
+pub fn stop_all() {
+    let pids: Vec<u32> = match RUNNING.lock() {
+        Ok(running) => running.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    for pid in pids {
+        kill_tree(pid);
+    }
 }
 
 /// The cargo that started us (cargo sets `CARGO` for `cargo run`), so the same

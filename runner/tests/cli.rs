@@ -324,3 +324,82 @@ fn an_exercise_whose_tests_do_not_run_is_not_done() {
     );
     assert!(!shown.contains("is done"), "{shown}");
 }
+
+/// Whether a process is still alive (a zombie waiting for its parent counts as
+/// gone: it runs nothing).
+#[cfg(target_os = "linux")]
+fn alive(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn sigterm_to_the_runner_stops_cargo_and_the_test_binary() {
+    let w = tiny_workshop();
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 { std::thread::sleep(std::time::Duration::from_secs(120)); x * 2 }\n",
+    );
+    let mut runner = Command::new(env!("CARGO_BIN_EXE_workshop"))
+        .current_dir(w.path())
+        .args(["check", "0"])
+        .env("NO_COLOR", "1")
+        .env("CARGO_TARGET_DIR", w.path().join("target"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the runner starts");
+    let test_binary = w.path().join("target/debug/deps/double-");
+    let find = |pattern: &str| -> Vec<String> {
+        let out = Command::new("pgrep")
+            .args(["-f", pattern])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    };
+    // Wait until the test binary runs (after cargo built it).
+    let started = std::time::Instant::now();
+    let mut binaries = Vec::new();
+    while binaries.is_empty() {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the test binary never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        binaries = find(&format!("^{}", test_binary.display()));
+    }
+    let cargo: Vec<String> = Command::new("pgrep")
+        .args(["-P", &runner.id().to_string()])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    assert!(!cargo.is_empty(), "cargo test runs under the runner");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &runner.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    runner.wait().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    for pid in cargo.iter().chain(&binaries) {
+        assert!(
+            !alive(pid),
+            "process {pid} (cargo test or the test binary) outlived the runner"
+        );
+    }
+}
