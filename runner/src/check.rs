@@ -12,13 +12,13 @@ use crate::manifest::{Step, Workshop};
 use crate::progress::{self, Progress, StepState};
 use crate::report;
 use crate::testrun::{self, Problem, Status, TestOutcome, TestRun};
-use crate::ui::{DIM, WARN, paint};
+use crate::ui::{DIM, FAIL, PASS, WARN, paint};
 
 /// How to run a check and how much of its result to print.
 #[derive(Debug, Clone, Copy)]
 pub struct CheckOptions {
-    /// Every failing test, not just those of the first failing exercise.
-    pub all: bool,
+    /// Every failing test and compiler error, not just the first ones.
+    pub verbose: bool,
     /// Cargo's whole output as well.
     pub raw: bool,
     /// How long one test binary may run before it is stopped.
@@ -28,7 +28,7 @@ pub struct CheckOptions {
 impl Default for CheckOptions {
     fn default() -> Self {
         Self {
-            all: false,
+            verbose: false,
             raw: false,
             limit: testrun::DEFAULT_TEST_LIMIT,
         }
@@ -92,6 +92,62 @@ pub struct FailureGroup {
 /// Runs the step's tests, records the result in the progress cache and prints
 /// what fails. Returns whether the step is done.
 pub fn check(workshop: &Workshop, step: &Step, options: CheckOptions) -> Result<bool> {
+    let report = run_check(workshop, step, options)?;
+    report::print(workshop, step, &report, options);
+    Ok(report.done)
+}
+
+/// `check --all`: every step the learner has started, one line each; steps
+/// still as the workshop made them are not run (a fresh exercise fails by
+/// design). Returns whether every step passes.
+pub fn check_all(workshop: &Workshop, options: CheckOptions) -> Result<bool> {
+    let mut passing = 0;
+    let mut first_failing = None;
+    for step in workshop.steps() {
+        let (passes, line) = if progress::is_pristine(workshop, step)? {
+            let state = paint(DIM, "not started");
+            (
+                false,
+                format!("   {:02} {:<44} {state}", step.number, step.title),
+            )
+        } else {
+            let report = run_check(workshop, step, options)?;
+            let mark = if report.done {
+                paint(PASS, "✓")
+            } else {
+                paint(FAIL, "✗")
+            };
+            let state = report::one_line(&report);
+            (
+                report.done,
+                format!(" {mark} {:02} {:<44} {state}", step.number, step.title),
+            )
+        };
+        if passes {
+            passing += 1;
+        } else if first_failing.is_none() {
+            first_failing = Some(step);
+        }
+        println!("{line}");
+    }
+    let total = workshop.steps().len();
+    println!("\n{passing} of {total} steps pass.");
+    match first_failing {
+        None => println!(
+            "{}",
+            paint(PASS, crate::learner::all_done_message(workshop))
+        ),
+        Some(step) => println!(
+            "`cargo workshop check {:02}` shows what is left in step {:02}.",
+            step.number, step.number
+        ),
+    }
+    Ok(passing == total)
+}
+
+/// Runs the step's tests, records the result in the progress cache, and works
+/// out the report.
+fn run_check(workshop: &Workshop, step: &Step, options: CheckOptions) -> Result<CheckReport> {
     let dir = workshop.path(step.exercise_dir());
     if !dir.join("Cargo.toml").is_file() {
         bail!(
@@ -123,9 +179,14 @@ pub fn check(workshop: &Workshop, step: &Step, options: CheckOptions) -> Result<
         eprintln!("{} {e:#}", paint(WARN, "warning:"));
     }
     let declared = |o: &TestOutcome| declared_at(workshop, step, o);
-    let report = build_report(step, &run, changed_tests, done, options.all, declared);
-    report::print(workshop, step, &report, options);
-    Ok(report.done)
+    Ok(build_report(
+        step,
+        &run,
+        changed_tests,
+        done,
+        options.verbose,
+        declared,
+    ))
 }
 
 /// Works out what to show from a test run. `declared_at` gives where a test is

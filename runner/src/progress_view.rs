@@ -43,8 +43,8 @@ pub fn show_progress(workshop: &Workshop) -> Result<()> {
     match next {
         Some(step) => print_where_to_go(step, &progress),
         None => println!(
-            "{} Every step passes. Compare your code with the reference: `cargo workshop diff STEP`.",
-            paint(PASS, "Well done!")
+            "{}",
+            paint(PASS, crate::learner::all_done_message(workshop))
         ),
     }
     Ok(())

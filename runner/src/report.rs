@@ -43,7 +43,7 @@ pub fn print(workshop: &Workshop, step: &Step, report: &CheckReport, options: Ch
     if !problems.is_empty() && report.groups.is_empty() {
         print_summary(step, report);
     }
-    print_warnings(step, report, report.done || options.all);
+    print_warnings(step, report, report.done || options.verbose);
     if report.done {
         println!(
             "\n{} Step {:02} is done. Compare with the reference: `cargo workshop diff {:02}`.",
@@ -83,7 +83,7 @@ fn print_compile_errors(step: &Step, report: &CheckReport) {
             paint(
                 DIM,
                 format!(
-                    "...and {} more error(s): `cargo workshop check {:02} --all` shows them.",
+                    "...and {} more error(s): `cargo workshop check {:02} --verbose` shows them.",
                     report.hidden_errors, step.number
                 )
             )
@@ -112,6 +112,9 @@ fn print_results(step: &Step, report: &CheckReport, options: CheckOptions) {
     }
     println!();
     for group in &report.groups {
+        if group.tests.len() > 1 {
+            println!(" These {} tests fail the same way:", group.tests.len());
+        }
         for (name, target) in &group.tests {
             println!(
                 " {} {} {}",
@@ -121,7 +124,7 @@ fn print_results(step: &Step, report: &CheckReport, options: CheckOptions) {
             );
         }
         if let Some(message) = &group.message {
-            let limit = if options.all { usize::MAX } else { 30 };
+            let limit = if options.verbose { usize::MAX } else { 30 };
             for line in message.lines().take(limit) {
                 println!("     {line}");
             }
@@ -134,7 +137,7 @@ fn print_results(step: &Step, report: &CheckReport, options: CheckOptions) {
             paint(
                 DIM,
                 format!(
-                    "...and {} more failing test(s) in later exercises, which often use this one, so fix it first (`cargo workshop check {:02} --all` shows them).",
+                    "...and {} more failing test(s) in later exercises, which often use this one, so fix it first (`cargo workshop check {:02} --verbose` shows them).",
                     report.hidden_failures, step.number
                 )
             )
@@ -251,11 +254,33 @@ fn print_warnings(step: &Step, report: &CheckReport, in_full: bool) {
             paint(
                 DIM,
                 format!(
-                    "({} compiler warning(s) in your code; `cargo workshop check {:02} --all` shows them.)",
+                    "({} compiler warning(s) in your code; `cargo workshop check {:02} --verbose` shows them.)",
                     report.warnings.len(),
                     step.number
                 )
             )
         );
     }
+}
+
+/// The report in a few words, for `check --all`.
+pub fn one_line(report: &CheckReport) -> String {
+    if !report.compiled {
+        return paint(FAIL, "does not compile");
+    }
+    let mut text = format!("{} of {} tests pass", report.passed, report.total);
+    let problems = report
+        .exercises
+        .iter()
+        .filter(|e| e.problem.is_some())
+        .count();
+    if problems > 0 {
+        text.push_str(&format!(
+            ", {problems} exercise(s) whose tests crashed, hung or did not run"
+        ));
+    }
+    if !report.changed_tests.is_empty() {
+        text.push_str(", with edited tests");
+    }
+    paint(if report.done { PASS } else { WARN }, text)
 }

@@ -403,3 +403,84 @@ fn sigterm_to_the_runner_stops_cargo_and_the_test_binary() {
         );
     }
 }
+
+#[test]
+fn tests_that_fail_the_same_way_are_announced_above_their_message() {
+    let w = tiny_workshop_with_tests(TWO_TESTS);
+    let out = workshop(w.path(), &["check", "0"]);
+    let shown = text(&out);
+    let header = shown
+        .find("These 2 tests fail the same way:")
+        .unwrap_or_else(|| panic!("no group header: {shown}"));
+    let message = shown.find("not yet implemented").unwrap();
+    assert!(
+        header < message,
+        "the header comes above the message: {shown}"
+    );
+    assert_eq!(shown.matches("not yet implemented").count(), 1, "{shown}");
+}
+
+#[test]
+fn inside_a_step_check_means_that_step_and_when_all_is_done_it_congratulates() {
+    let w = tiny_workshop();
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 { x * 2 }\n",
+    );
+    let out = workshop(&w.path().join("steps/00-tiny/src"), &["check"]);
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("Checking step 00-tiny"), "{shown}");
+
+    // Every step is done: no error, a well done.
+    let out = workshop(&w.path().join("steps/00-tiny/src"), &["check"]);
+    assert!(
+        text(&out).contains("Checking step 00-tiny"),
+        "inside a step, check checks it even when it is done: {}",
+        text(&out)
+    );
+    for command in [&["check"][..], &["hint"], &[]] {
+        let out = workshop(w.path(), command);
+        let shown = text(&out);
+        assert!(out.status.success(), "{command:?}: {shown}");
+        assert!(
+            shown.contains("every step of the workshop passes"),
+            "{command:?}: {shown}"
+        );
+        assert!(!shown.contains("error"), "{command:?}: {shown}");
+    }
+}
+
+#[test]
+fn usage_lines_say_cargo_workshop() {
+    let w = tiny_workshop();
+    let help = text(&workshop(w.path(), &["--help"]));
+    assert!(help.contains("Usage: cargo workshop [COMMAND]"), "{help}");
+    let check_help = text(&workshop(w.path(), &["check", "--help"]));
+    assert!(
+        check_help.contains("Usage: cargo workshop check [OPTIONS] [STEP]"),
+        "{check_help}"
+    );
+}
+
+#[test]
+fn check_all_says_which_steps_pass_and_succeeds_only_when_all_do() {
+    let w = tiny_workshop();
+    let out = workshop(w.path(), &["check", "--all"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("not started"), "{shown}");
+    assert!(shown.contains("0 of 1 steps pass"), "{shown}");
+
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 { x * 2 }\n",
+    );
+    let out = workshop(w.path(), &["check", "--all"]);
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("1 of 1 steps pass"), "{shown}");
+    assert!(shown.contains("1 of 1 tests pass"), "{shown}");
+}
