@@ -484,3 +484,27 @@ fn check_all_says_which_steps_pass_and_succeeds_only_when_all_do() {
     assert!(shown.contains("1 of 1 steps pass"), "{shown}");
     assert!(shown.contains("1 of 1 tests pass"), "{shown}");
 }
+
+#[cfg(unix)]
+#[test]
+fn doctor_asks_for_this_machines_crates_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = tiny_workshop();
+    // A cargo that has every crate of this platform and none of the others.
+    let fake = w.path().join("fake-cargo");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\ncase \"$*\" in *fetch*--target*) exit 0;; *fetch*) exit 101;; esac\nexit 0\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_workshop"))
+        .current_dir(w.path())
+        .arg("doctor")
+        .env("NO_COLOR", "1")
+        .env("CARGO", &fake)
+        .output()
+        .unwrap();
+    let shown = text(&out);
+    assert!(shown.contains("the workshop works offline"), "{shown}");
+}
