@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use workshop::learner::{self, CheckOptions};
 use workshop::manifest::Workshop;
 use workshop::ui::{FAIL, PASS, WARN, paint};
-use workshop::{doctor, maintain, watch};
+use workshop::{backup, doctor, maintain, watch};
 
 /// Unstoppable Events: a hands-on workshop on reliable event-driven systems.
 ///
@@ -61,6 +61,17 @@ enum Cmd {
         /// Only restore the test files.
         #[arg(long)]
         tests: bool,
+        /// Do not ask before replacing files.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// List the backups of your files, or put one back (the newest by default).
+    Restore {
+        /// A backup's name, as `--list` shows it.
+        backup: Option<String>,
+        /// Only list the backups.
+        #[arg(long)]
+        list: bool,
         /// Do not ask before replacing files.
         #[arg(long, short)]
         yes: bool,
@@ -158,6 +169,9 @@ fn run(cli: Cli) -> Result<bool> {
         }
         Cmd::Reset { step, tests, yes } => {
             learner::reset(&workshop, workshop.step(&step)?, tests, yes).map(|()| true)
+        }
+        Cmd::Restore { backup, list, yes } => {
+            backup::restore(&workshop, backup.as_deref(), list, yes).map(|()| true)
         }
         Cmd::Diff { step } => learner::diff(&workshop, workshop.step(&step)?).map(|()| true),
         Cmd::Solution { step } => {

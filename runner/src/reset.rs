@@ -70,7 +70,11 @@ pub fn reset(workshop: &Workshop, step: &Step, only_tests: bool, yes: bool) -> R
     }
     generate::write_files(&workshop.path(step.exercise_dir()), &restored)?;
     if let Some(backup) = backup {
-        println!("Your versions are in {}.", paint(PATH, backup.display()));
+        println!(
+            "Your versions are in {}; `cargo workshop restore {}` puts them back.",
+            paint(PATH, backup.display()),
+            crate::backup::name_of(&backup)
+        );
     }
     println!("Step {:02} is reset.", step.number);
     Ok(())

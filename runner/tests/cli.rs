@@ -153,7 +153,7 @@ fn reset_backs_up_the_learners_work_before_restoring() {
     assert!(out.status.success(), "{}", text(&out));
     let restored = std::fs::read_to_string(w.path().join("steps/00-tiny/src/lib.rs")).unwrap();
     assert!(restored.contains("todo!"), "{restored}");
-    let backups: Vec<_> = walk(&w.path().join("target/workshop/backup"))
+    let backups: Vec<_> = walk(&w.path().join(".workshop/backups"))
         .into_iter()
         .filter(|p| std::fs::read_to_string(p).is_ok_and(|t| t == mine))
         .collect();
@@ -507,4 +507,46 @@ fn doctor_asks_for_this_machines_crates_only() {
         .unwrap();
     let shown = text(&out);
     assert!(shown.contains("the workshop works offline"), "{shown}");
+}
+
+#[test]
+fn a_reset_survives_cargo_clean_and_restore_puts_the_work_back() {
+    let w = tiny_workshop();
+    let mine = "pub fn double(x: u32) -> u32 { x + x }\n";
+    write(w.path(), "steps/00-tiny/src/lib.rs", mine);
+    let out = workshop(w.path(), &["reset", "0", "--yes"]);
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    let command = shown
+        .lines()
+        .find_map(|l| {
+            l.split('`')
+                .find(|part| part.starts_with("cargo workshop restore "))
+        })
+        .unwrap_or_else(|| panic!("reset must say how to restore: {shown}"))
+        .to_owned();
+
+    // What `cargo clean` deletes.
+    std::fs::remove_dir_all(w.path().join("target")).ok();
+
+    let listed = text(&workshop(w.path(), &["restore", "--list"]));
+    assert!(listed.contains("steps/00-tiny/src/lib.rs"), "{listed}");
+    let args: Vec<&str> = command.split_whitespace().skip(2).collect();
+    let mut with_yes = args.clone();
+    with_yes.push("--yes");
+    let out = workshop(w.path(), &with_yes);
+    let shown = text(&out);
+    assert!(out.status.success(), "{command}: {shown}");
+    let back = std::fs::read_to_string(w.path().join("steps/00-tiny/src/lib.rs")).unwrap();
+    assert_eq!(back, mine, "restore puts the learner's version back");
+    assert!(
+        shown.contains("undoes this"),
+        "restore backs up what it replaces: {shown}"
+    );
+    let gitignore =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../.gitignore")).unwrap();
+    assert!(
+        gitignore.lines().any(|l| l.trim() == "/.workshop/"),
+        "backups must never be committed"
+    );
 }
