@@ -18,11 +18,27 @@ fn solution_sources(workshop: &Workshop, step: &Step) -> Result<Vec<(PathBuf, St
 }
 
 /// `diff STEP`: the learner's sources beside the reference, as unified diffs.
+/// The reference is formatted by rustfmt, so the learner's code is compared
+/// formatted the same way: a line break or a blank line is not a difference.
 pub fn diff(workshop: &Workshop, step: &Step) -> Result<()> {
     let mut same = 0;
+    let mut unformatted = Vec::new();
     for (relative, reference) in solution_sources(workshop, step)? {
         let mine_path = step.exercise_dir().join(&relative);
-        let mine = std::fs::read_to_string(workshop.path(&mine_path)).unwrap_or_default();
+        let as_written = std::fs::read_to_string(workshop.path(&mine_path)).unwrap_or_default();
+        let mine = if relative.extension().is_some_and(|e| e == "rs") {
+            match format_rust(workshop, &as_written) {
+                Some(formatted) => {
+                    if formatted != as_written {
+                        unformatted.push(mine_path.clone());
+                    }
+                    formatted
+                }
+                None => as_written,
+            }
+        } else {
+            as_written
+        };
         if mine == reference {
             same += 1;
             continue;
@@ -62,6 +78,19 @@ pub fn diff(workshop: &Workshop, step: &Step) -> Result<()> {
             )
         );
     }
+    if !unformatted.is_empty() {
+        println!(
+            "{}",
+            paint(
+                DIM,
+                format!(
+                    "Your code was compared as rustfmt formats it ({} file(s) are laid out differently); `cargo fmt -p {}` formats them.",
+                    unformatted.len(),
+                    step.exercise_crate()
+                )
+            )
+        );
+    }
     println!(
         "{}",
         paint(
@@ -70,6 +99,35 @@ pub fn diff(workshop: &Workshop, step: &Step) -> Result<()> {
         )
     );
     Ok(())
+}
+
+/// `text` as rustfmt lays it out with the exercises' settings
+/// (`steps/rustfmt.toml`), as generation formats the reference; `None` when it
+/// cannot (a syntax error, no rustfmt), and then the text is compared as it is.
+fn format_rust(workshop: &Workshop, text: &str) -> Option<String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut command = Command::new("rustfmt");
+    command.args(["--edition", "2024", "--quiet"]);
+    let config = workshop.path("steps/rustfmt.toml");
+    if config.is_file() {
+        command.arg("--config-path").arg(config);
+    }
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut stdin = child.stdin.take()?;
+    let input = text.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().ok()?;
+    writer.join().ok()?.ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    String::from_utf8(output.stdout).ok()
 }
 
 /// `solution STEP`: prints the reference solution's sources.

@@ -550,3 +550,21 @@ fn a_reset_survives_cargo_clean_and_restore_puts_the_work_back() {
         "backups must never be committed"
     );
 }
+
+#[test]
+fn diff_compares_formatted_code_so_layout_alone_is_no_difference() {
+    let w = tiny_workshop();
+    // The reference's code, on one line and with a stray blank line.
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "\n\npub fn double(x: u32) -> u32 { x * 2 }\n",
+    );
+    let out = text(&workshop(w.path(), &["diff", "0"]));
+    assert!(
+        out.contains("1 file(s) are the same as the reference"),
+        "{out}"
+    );
+    assert!(!out.contains("+    x * 2"), "{out}");
+    assert!(out.contains("cargo fmt -p step00-tiny"), "{out}");
+}
