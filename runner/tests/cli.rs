@@ -568,3 +568,22 @@ fn diff_compares_formatted_code_so_layout_alone_is_no_difference() {
     assert!(!out.contains("+    x * 2"), "{out}");
     assert!(out.contains("cargo fmt -p step00-tiny"), "{out}");
 }
+
+#[test]
+fn a_progress_cache_that_does_not_match_the_files_is_ignored() {
+    let w = tiny_workshop();
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 { x + 1 }\n",
+    );
+    // A cache that claims the step passed, for other files than these.
+    write(
+        w.path(),
+        "target/workshop/progress.toml",
+        "[steps.00-tiny]\nfingerprint = \"0000000000000000\"\ncompiled = true\npassed = 1\ntotal = 1\ntests_changed = false\nall_ran = true\n",
+    );
+    let shown = text(&workshop(w.path(), &[]));
+    assert!(!shown.contains("done"), "{shown}");
+    assert!(shown.contains("edited, not checked"), "{shown}");
+}
