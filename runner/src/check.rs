@@ -283,7 +283,12 @@ pub fn failure_groups(
     let mut groups: Vec<FailureGroup> = Vec::new();
     for outcome in shown {
         let test = (outcome.name.clone(), outcome.target.clone());
-        match groups.iter_mut().find(|g| g.message == outcome.message) {
+        // Tests without a message (their binary crashed before printing it) do
+        // not fail "the same way": nothing says so.
+        let same = groups
+            .iter_mut()
+            .find(|g| g.message.is_some() && g.message == outcome.message);
+        match same {
             Some(group) => group.tests.push(test),
             None => groups.push(FailureGroup {
                 message: outcome.message.clone(),
@@ -434,6 +439,16 @@ mod tests {
             ]
         );
         assert_eq!(groups[1].tests[0].0, "get_b");
+    }
+
+    #[test]
+    fn tests_without_a_message_are_never_said_to_fail_the_same_way() {
+        let run = run(vec![
+            outcome("accessors", "get_a", Status::Failed, None),
+            outcome("accessors", "get_b", Status::Failed, None),
+        ]);
+        let (groups, _) = failure_groups(&step(), &run, false, by_last_letter);
+        assert_eq!(groups.len(), 2, "{groups:?}");
     }
 
     #[test]
