@@ -168,13 +168,24 @@ pub fn problem_in_words(
     limit: std::time::Duration,
 ) -> String {
     let name = &exercise.name;
+    let silent = match exercise.silent.as_slice() {
+        [] => String::new(),
+        [one] => format!(" The test that never finished: `{one}`."),
+        many => format!(
+            " The tests that never finished: {}.",
+            many.iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
     let test_file = step
         .exercises
         .iter()
         .find(|e| &e.name == name)
         .map(|e| format!("tests/{}.rs", e.test))
         .unwrap_or_default();
-    match problem {
+    let words = match problem {
         Problem::Missing => format!(
             "the tests of `{name}` did not run: {test_file} is missing or is no longer a test. \
              `cargo workshop reset {:02} --tests` puts the workshop's tests back.",
@@ -219,6 +230,11 @@ pub fn problem_in_words(
              `cargo workshop check {:02} --raw` shows cargo's whole output.",
             step.number
         ),
+    };
+    if matches!(problem, Problem::Missing) {
+        words
+    } else {
+        words + &silent
     }
 }
 

@@ -300,6 +300,10 @@ fn a_hang_in_one_test_while_the_other_passes_never_marks_the_step_done() {
         shown.contains("1/2"),
         "the hung test counts as failing: {shown}"
     );
+    assert!(
+        shown.contains("The test that never finished: `zero_doubled_is_zero`"),
+        "{shown}"
+    );
     let progress = text(&workshop(w.path(), &[]));
     assert!(!progress.contains("done"), "{progress}");
 }
