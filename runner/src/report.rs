@@ -222,6 +222,11 @@ pub fn problem_in_words(
             limit.as_secs(),
             step.number
         ),
+        Problem::Incomplete { announced: 0, .. } => format!(
+            "the tests of `{name}` reported no result at all, so they count as failing. \
+             Does the step's Cargo.toml still run {test_file} as a test? `cargo workshop check {:02} --raw` shows cargo's whole output.",
+            step.number
+        ),
         Problem::Incomplete {
             reported,
             announced,

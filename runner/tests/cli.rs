@@ -335,6 +335,11 @@ fn an_exercise_whose_tests_do_not_run_is_not_done() {
         "{shown}"
     );
     assert!(!shown.contains("is done"), "{shown}");
+    let progress = text(&workshop(w.path(), &[]));
+    assert!(
+        progress.contains("some crashed, hung or did not run"),
+        "{progress}"
+    );
 }
 
 /// Whether a process is still running (a zombie waiting for its parent counts as
