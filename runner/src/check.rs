@@ -111,7 +111,7 @@ pub fn check_all(workshop: &Workshop, options: CheckOptions) -> Result<bool> {
             let state = paint(DIM, "not started");
             (
                 false,
-                format!("   {:02} {:<44} {state}", step.number, step.title),
+                format!("   {:02} {:<48} {state}", step.number, step.title),
             )
         } else {
             let report = run_check(workshop, step, options)?;
@@ -123,7 +123,7 @@ pub fn check_all(workshop: &Workshop, options: CheckOptions) -> Result<bool> {
             let state = report::one_line(&report);
             (
                 report.done,
-                format!(" {mark} {:02} {:<44} {state}", step.number, step.title),
+                format!(" {mark} {:02} {:<48} {state}", step.number, step.title),
             )
         };
         if passes {
