@@ -60,6 +60,11 @@ pub struct CheckReport {
     pub warnings: Vec<String>,
     /// Every test ran and passed, and the tests are the workshop's.
     pub done: bool,
+    /// The step is done and so is every other: time to congratulate.
+    pub all_steps_done: bool,
+    /// The step is done but its `lib.rs` still has the line that kept the
+    /// unfinished stubs quiet.
+    pub allow_line_left: bool,
 }
 
 /// The result of one exercise's tests.
@@ -95,7 +100,14 @@ pub struct FailureGroup {
 /// Runs the step's tests, records the result in the progress cache and prints
 /// what fails. Returns whether the step is done.
 pub fn check(workshop: &Workshop, step: &Step, options: CheckOptions) -> Result<bool> {
-    let report = run_check(workshop, step, options)?;
+    let mut report = run_check(workshop, step, options)?;
+    if report.done {
+        let progress = Progress::load(workshop);
+        report.all_steps_done = crate::learner::current_step(workshop, &progress)?.is_none();
+        let lib = workshop.path(step.exercise_dir().join("src/lib.rs"));
+        report.allow_line_left =
+            std::fs::read_to_string(lib).is_ok_and(|text| text.contains(report::STUB_ALLOW_NOTE));
+    }
     report::print(workshop, step, &report, options);
     Ok(report.done)
 }
@@ -243,6 +255,8 @@ pub fn build_report(
                 .sum::<usize>(),
         warnings: own_warnings(step, run),
         done,
+        all_steps_done: false,
+        allow_line_left: false,
     };
     if !run.compiled {
         if run.errors.is_empty() {

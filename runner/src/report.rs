@@ -39,8 +39,18 @@ pub fn print(workshop: &Workshop, step: &Step, report: &CheckReport, options: Ch
             step.number,
             step.number
         );
-        remind_to_remove_allow(workshop, step);
-        if let Some(next) = workshop.steps().iter().find(|s| s.number > step.number) {
+        if report.allow_line_left {
+            println!(
+                "Tidy up: at the top of {}, delete the `#![allow(...)]` line, the comment above it and one blank line; they only kept the unfinished stubs quiet.",
+                paint(PATH, step.exercise_dir().join("src/lib.rs").display())
+            );
+        }
+        if report.all_steps_done {
+            println!(
+                "\n{}",
+                paint(PASS, crate::learner::all_done_message(workshop))
+            );
+        } else if let Some(next) = workshop.steps().iter().find(|s| s.number > step.number) {
             println!(
                 "Next: step {:02}, {} ({}).",
                 next.number,
@@ -245,19 +255,7 @@ pub fn problem_in_words(
 
 /// The line generation puts at the top of each exercise's `lib.rs` to keep the
 /// unfinished stubs quiet; once the step passes it has done its job.
-const STUB_ALLOW_NOTE: &str = "Delete this line when you are done.";
-
-fn remind_to_remove_allow(workshop: &Workshop, step: &Step) {
-    let lib = step.exercise_dir().join("src/lib.rs");
-    let still_there = std::fs::read_to_string(workshop.path(&lib))
-        .is_ok_and(|text| text.contains(STUB_ALLOW_NOTE));
-    if still_there {
-        println!(
-            "Tidy up: at the top of {}, delete the `#![allow(...)]` line, the comment above it and one blank line; they only kept the unfinished stubs quiet.",
-            paint(PATH, lib.display())
-        );
-    }
-}
+pub const STUB_ALLOW_NOTE: &str = "Delete this line when you are done.";
 
 /// Compiler warnings in the learner's own files: all of them once the tests pass
 /// (a passing step with an unused import is not quite done), a count before that.

@@ -98,6 +98,11 @@ fn check_runs_the_tests_and_shows_the_failure_then_the_pass() {
     let out = workshop(w.path(), &["check", "tiny"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("Step 00 is done"), "{}", text(&out));
+    assert!(
+        text(&out).contains("every step of the workshop passes"),
+        "the last step done is the whole workshop done: {}",
+        text(&out)
+    );
     let progress = workshop(w.path(), &[]);
     assert!(text(&progress).contains("done"), "{}", text(&progress));
 }
