@@ -7,8 +7,8 @@ use std::process::Command;
 use anstream::println;
 use anyhow::{Context, Result};
 
+use crate::backup::backup_files;
 use crate::generate::{self, Drift, Files, Variant};
-use crate::learner::backup_files;
 use crate::manifest::{Step, Workshop};
 use crate::testrun::{self, Status, cargo};
 use crate::ui::{DIM, FAIL, PASS, TITLE, paint};
