@@ -70,6 +70,9 @@ enum Cmd {
     Generate {
         /// Only this step (default: all).
         step: Option<String>,
+        /// Replace a step's files even when they hold someone's work (backed up first).
+        #[arg(long)]
+        force: bool,
     },
     /// Maintainers: time `check STEP` after a save (median of several runs).
     MeasureCheck {
@@ -132,9 +135,9 @@ fn run(cli: Cli) -> Result<bool> {
             learner::solution(&workshop, workshop.step(&step)?).map(|()| true)
         }
         Cmd::Doctor => Ok(doctor::doctor(&workshop)),
-        Cmd::Generate { step } => {
+        Cmd::Generate { step, force } => {
             let only = step.map(|s| workshop.step(&s)).transpose()?;
-            maintain::generate_steps(&workshop, only).map(|()| true)
+            maintain::generate_steps(&workshop, only, force).map(|()| true)
         }
         Cmd::MeasureCheck { step, runs } => {
             maintain::measure_check(&workshop, workshop.step(&step)?, runs.max(1)).map(|()| true)

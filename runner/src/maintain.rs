@@ -13,16 +13,29 @@ use crate::manifest::{Step, Workshop};
 use crate::testrun::{self, Status, cargo};
 use crate::ui::{DIM, FAIL, PASS, TITLE, paint};
 
-/// `generate [STEP]`: rewrites `steps/NN-slug/` and the generated book pages, of one
-/// step or of all. Files it replaces or removes are backed up first, in case someone
-/// ran it on a checkout with a learner's work in it.
-pub fn generate_steps(workshop: &Workshop, only: Option<&Step>) -> Result<()> {
-    let mut replaced = Vec::new();
-    let mut plan: Vec<(PathBuf, generate::Files, bool)> = Vec::new();
+/// `generate [STEP] [--force]`: rewrites `steps/NN-slug/` and the generated book
+/// pages, of one step or of all.
+///
+/// `steps/` is also where learners work, and someone may run this in a checkout
+/// with their work in it (the issue that made this rule: six edited exercise files
+/// overwritten and a learner's own file deleted, with no question asked). So it
+/// refuses when a step holds work, unless `force`; and whatever it replaces or
+/// removes is backed up first either way.
+pub fn generate_steps(workshop: &Workshop, only: Option<&Step>, force: bool) -> Result<()> {
     let chosen = |step: &&Step| only.is_none_or(|o| o.number == step.number);
+    let mut record = generate::GeneratedRecord::load(workshop);
+    let mut plan: Vec<(PathBuf, generate::Files, bool)> = Vec::new();
+    let mut work = Vec::new();
     for step in workshop.steps().iter().filter(chosen) {
         let files = generate::generate_step(workshop, step, Variant::Exercise)?;
+        let found = work_in_step(workshop, &record, &step.exercise_dir(), &files)?;
+        if !found.is_empty() {
+            work.push((step, found));
+        }
         plan.push((step.exercise_dir(), files, true));
+    }
+    if !work.is_empty() && !force {
+        anyhow::bail!("{}", refusal(&work, only));
     }
     let mut pages = Files::new();
     for step in workshop.steps().iter().filter(chosen) {
@@ -30,6 +43,7 @@ pub fn generate_steps(workshop: &Workshop, only: Option<&Step>) -> Result<()> {
     }
     plan.push((PathBuf::new(), pages, false));
 
+    let mut replaced = Vec::new();
     for (dir, files, whole_dir) in &plan {
         for drift in generate::compare(&workshop.root, dir, files, *whole_dir)? {
             if let Drift::Changed(p) | Drift::Extra(p) = drift {
@@ -50,6 +64,14 @@ pub fn generate_steps(workshop: &Workshop, only: Option<&Step>) -> Result<()> {
             }
         }
         generate::write_files(&workshop.path(dir), files)?;
+        for (relative, text) in files {
+            record.remember(&dir.join(relative), text);
+        }
+    }
+    // Without the record the next run falls back on git, so a failure here costs
+    // at most a `--force`: worth a warning, not an error.
+    if let Err(e) = record.save(workshop) {
+        anstream::eprintln!("warning: {e:#}");
     }
     println!(
         "Generated {} exercise crate(s) and their book pages ({} existing files changed).",
@@ -57,6 +79,90 @@ pub fn generate_steps(workshop: &Workshop, only: Option<&Step>) -> Result<()> {
         replaced.len()
     );
     Ok(())
+}
+
+/// A file in `steps/` that generation would overwrite or delete, and that holds
+/// someone's work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Work {
+    /// A generated file whose content is neither what generation produces now nor
+    /// anything it produced before.
+    Changed(PathBuf),
+    /// A file generation does not make (a learner's own test or module).
+    Added(PathBuf),
+}
+
+impl std::fmt::Display for Work {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Work::Changed(p) => write!(f, "{} (edited)", p.display()),
+            Work::Added(p) => write!(
+                f,
+                "{} (not made by the workshop; would be deleted)",
+                p.display()
+            ),
+        }
+    }
+}
+
+/// The work under `dir` that writing `files` would destroy. A file differing
+/// from generation is still not work when generation wrote it before (the record
+/// of this machine) or it is the committed version (git's HEAD): that is the
+/// previous exercise of a solution a maintainer has since changed. A missing file
+/// is not work: generating it back loses nothing.
+fn work_in_step(
+    workshop: &Workshop,
+    record: &generate::GeneratedRecord,
+    dir: &Path,
+    files: &Files,
+) -> Result<Vec<Work>> {
+    let mut work = Vec::new();
+    for drift in generate::compare(&workshop.root, dir, files, true)? {
+        let (path, added) = match drift {
+            Drift::Changed(p) => (p, false),
+            Drift::Extra(p) => (p, true),
+            Drift::Missing(_) => continue,
+        };
+        let bytes = std::fs::read(workshop.path(&path))
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if record.wrote(&path, &bytes) || generate::committed_in_git(workshop, &path, &bytes) {
+            continue;
+        }
+        work.push(if added {
+            Work::Added(path)
+        } else {
+            Work::Changed(path)
+        });
+    }
+    Ok(work)
+}
+
+/// Why `generate` stops, which files it protects, and the commands for each reader.
+fn refusal(work: &[(&Step, Vec<Work>)], only: Option<&Step>) -> String {
+    let ids: Vec<String> = work.iter().map(|(step, _)| step.id()).collect();
+    let (noun, verb) = if ids.len() == 1 {
+        ("step", "holds")
+    } else {
+        ("steps", "hold")
+    };
+    let mut text = format!(
+        "not generating: {noun} {} {verb} work that generation would overwrite:\n",
+        ids.join(", ")
+    );
+    for (_, files) in work {
+        for file in files {
+            text.push_str(&format!("  {file}\n"));
+        }
+    }
+    let command = match only {
+        Some(step) => format!("cargo workshop generate {:02} --force", step.number),
+        None => "cargo workshop generate --force".to_owned(),
+    };
+    text.push_str(&format!(
+        "Learners: keep your work; `generate` is for maintainers who changed a solution.\n\
+         Maintainers: to replace these files anyway (they are backed up first), run `{command}`."
+    ));
+    text
 }
 
 /// What `verify` found: one line per check.
