@@ -213,6 +213,23 @@ pub fn verify(workshop: &Workshop, run_tests: bool) -> Result<bool> {
         "the book's hint and solution pages are generated",
         &drift,
     );
+    let steps_drifted = report.failed.iter().any(|f| f.starts_with("steps"));
+
+    println!("{}", paint(TITLE, "What the learner is given"));
+    for step in workshop.steps() {
+        let files = generate::generate_step(workshop, step, Variant::Exercise)?;
+        stubs_name_their_chapter(step, &files, &mut report);
+        doctests_are_off(step, &files, &mut report);
+    }
+    summary_lists_every_page(workshop, &mut report)?;
+
+    println!("{}", paint(TITLE, "Formatting"));
+    let status = Command::new(cargo())
+        .current_dir(&workshop.root)
+        .args(["fmt", "--all", "--check"])
+        .status()
+        .context("cannot start `cargo fmt` (install it with `rustup component add rustfmt`)")?;
+    report.check(status.success(), "cargo fmt --all --check");
 
     if run_tests {
         println!("{}", paint(TITLE, "The runner and the cross-step tests"));
@@ -251,13 +268,20 @@ pub fn verify(workshop: &Workshop, run_tests: bool) -> Result<bool> {
         for what in &report.failed {
             println!("  - {what}");
         }
-        println!(
-            "{}",
-            paint(
-                DIM,
-                "After changing a solution, `cargo workshop generate` rewrites its exercise."
-            )
-        );
+        if steps_drifted {
+            // verify is also what a learner finds in README: their own work makes
+            // steps/ differ from generation, and the advice must not destroy it.
+            println!(
+                "{}",
+                paint(
+                    DIM,
+                    "steps/ differs from what generation makes. Learners: that is your work, keep it; \
+                     `cargo workshop check --all` shows which steps pass, and `cargo workshop restore` \
+                     brings back a backed-up version. Maintainers only: `cargo workshop generate` \
+                     rewrites the exercises after you change a solution."
+                )
+            );
+        }
     }
     // A closing line that CI and people can both read.
     println!(
@@ -266,6 +290,155 @@ pub fn verify(workshop: &Workshop, run_tests: bool) -> Result<bool> {
         report.failed.len()
     );
     Ok(report.failed.is_empty())
+}
+
+/// Every `todo!` of an exercise says which chapter explains the task, as
+/// "(chapter NN)": a learner who meets it in a failing test knows where to read.
+fn stubs_name_their_chapter(step: &Step, files: &Files, report: &mut Report) {
+    let wanted = format!("(chapter {:02})", step.number);
+    let mut without = Vec::new();
+    for (relative, text) in files {
+        if relative.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        for message in todo_messages(text) {
+            if !message.contains(&wanted) {
+                without.push(format!(
+                    "{}: todo!({message})",
+                    step.exercise_dir().join(relative).display()
+                ));
+            }
+        }
+    }
+    if without.is_empty() {
+        report.check(
+            true,
+            format!("every stub of step {} names {wanted}", step.id()),
+        );
+    } else {
+        report.check(
+            false,
+            format!(
+                "every stub of step {} names {wanted}; these do not: {}",
+                step.id(),
+                without.join("; ")
+            ),
+        );
+    }
+}
+
+/// The arguments of every `todo!(...)` in `text`, across lines, with their
+/// whitespace collapsed. Comment lines are skipped: a comment may mention
+/// `todo!()` without being a stub.
+fn todo_messages(text: &str) -> Vec<String> {
+    let code: String = text
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let mut messages = Vec::new();
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("todo!(") {
+        let after = &rest[at + "todo!(".len()..];
+        let mut depth = 1;
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut end = after.len();
+        for (i, c) in after.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if in_string => escaped = true,
+                '"' => in_string = !in_string,
+                '(' if !in_string => depth += 1,
+                ')' if !in_string => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let argument = after[..end]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        messages.push(argument.trim_end_matches(',').to_owned());
+        rest = &after[end..];
+    }
+    messages
+}
+
+/// Step crates keep doctests off: rustdoc compiles each doctest on its own, which
+/// costs seconds on every check a learner runs (see CONTRIBUTING.md).
+fn doctests_are_off(step: &Step, files: &Files, report: &mut Report) {
+    let off = files
+        .get(Path::new("Cargo.toml"))
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|manifest| {
+            manifest
+                .get("lib")?
+                .get("doctest")
+                .and_then(toml::Value::as_bool)
+        })
+        == Some(false);
+    report.check(
+        off,
+        format!(
+            "{} has `doctest = false` in its [lib] section",
+            step.exercise_crate()
+        ),
+    );
+}
+
+/// The book's table of contents links every chapter and every generated solution
+/// page: mdBook builds only the pages SUMMARY.md lists, so a page left out is a
+/// page no learner can reach.
+fn summary_lists_every_page(workshop: &Workshop, report: &mut Report) -> Result<()> {
+    let summary_path = Path::new("book/src/SUMMARY.md");
+    let summary = match std::fs::read_to_string(workshop.path(summary_path)) {
+        Ok(text) => text,
+        Err(e) => {
+            report.check(
+                false,
+                format!("{} can be read ({e})", summary_path.display()),
+            );
+            return Ok(());
+        }
+    };
+    let linked: Vec<&str> = summary
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split(')').next())
+        .map(|target| target.trim().trim_start_matches("./"))
+        .collect();
+    let mut missing = Vec::new();
+    for step in workshop.steps() {
+        for page in [step.chapter(), generate::solution_page_path(step)] {
+            let in_book = page.strip_prefix("book/src").unwrap_or(&page);
+            let in_book = in_book.to_string_lossy().replace('\\', "/");
+            if !linked.contains(&in_book.as_str()) {
+                missing.push(in_book);
+            }
+        }
+    }
+    report.check(
+        missing.is_empty(),
+        if missing.is_empty() {
+            format!(
+                "{} lists every chapter and solution page",
+                summary_path.display()
+            )
+        } else {
+            format!(
+                "{} lists every chapter and solution page; missing: {}",
+                summary_path.display(),
+                missing.join(", ")
+            )
+        },
+    );
+    Ok(())
 }
 
 fn report_drift(report: &mut Report, what: &str, drift: &[Drift]) {
@@ -467,4 +640,25 @@ pub fn measure_check(workshop: &Workshop, step: &Step, runs: usize) -> Result<()
         seconds[seconds.len() - 1]
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn todo_messages_are_read_across_lines_and_past_parentheses_in_strings() {
+        let text = "fn a() {\n    todo!(\n        \"count the seats (chapter 03)\"\n    )\n}\n\
+                    fn b() { todo!(\"a ) inside (chapter 04)\") }\nfn c() { todo!() }\n\
+                    /// a doc comment that mentions `todo!()`\n";
+        assert_eq!(
+            todo_messages(text),
+            vec![
+                "\"count the seats (chapter 03)\"".to_owned(),
+                "\"a ) inside (chapter 04)\"".to_owned(),
+                String::new(),
+            ],
+            "each todo!'s whole argument, whitespace collapsed, and an empty one too"
+        );
+    }
 }

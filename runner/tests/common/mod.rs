@@ -58,6 +58,7 @@ pub fn tiny_workshop() -> tempfile::TempDir {
     write(root, "solutions/00-tiny/src/lib.rs", SOLUTION_LIB);
     write(root, "solutions/00-tiny/tests/double.rs", SOLUTION_TEST);
     write(root, "book/src/00-tiny.md", "# Tiny\n");
+    write(root, "book/src/SUMMARY.md", TINY_SUMMARY);
     std::fs::create_dir_all(root.join("steps")).unwrap();
     let out = workshop(root, &["generate"]);
     assert!(out.status.success(), "generate failed: {}", text(&out));
@@ -100,3 +101,7 @@ pub fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// The tiny workshop's table of contents: its chapter and its solution page.
+pub const TINY_SUMMARY: &str =
+    "# Summary\n\n- [Tiny](00-tiny.md)\n- [Solution](solutions/00-tiny.md)\n";
