@@ -105,3 +105,48 @@ pub fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 /// The tiny workshop's table of contents: its chapter and its solution page.
 pub const TINY_SUMMARY: &str =
     "# Summary\n\n- [Tiny](00-tiny.md)\n- [Solution](solutions/00-tiny.md)\n";
+
+/// A second step for tests that move between steps: `half`, in chapter 01.
+pub const SECOND_STEP: &str = r#"
+[[steps]]
+number = 1
+slug = "half"
+title = "Half of it"
+
+[[steps.exercises]]
+name = "half"
+file = "src/lib.rs"
+test = "half"
+hints = ["Divide by two."]
+"#;
+
+/// The tiny workshop with a second step after the first, generated.
+pub fn two_step_workshop() -> tempfile::TempDir {
+    let dir = tiny_workshop();
+    let root = dir.path();
+    write(root, "workshop.toml", &format!("{MANIFEST}{SECOND_STEP}"));
+    write(
+        root,
+        "solutions/01-half/Cargo.toml",
+        "[package]\nname = \"solution01-half\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[lib]\ndoctest = false\ntest = false\n",
+    );
+    write(
+        root,
+        "solutions/01-half/src/lib.rs",
+        "pub fn half(x: u32) -> u32 {\n    // exercise: solution\n    x / 2\n    // exercise: stub\n    // todo!(\"halve it (chapter 01)\")\n    // exercise: end\n}\n",
+    );
+    write(
+        root,
+        "solutions/01-half/tests/half.rs",
+        "#[test]\nfn halves() {\n    assert_eq!(solution01_half::half(42), 21, \"42 halved is 21\");\n}\n",
+    );
+    write(root, "book/src/01-half.md", "# Half\n");
+    write(
+        root,
+        "book/src/SUMMARY.md",
+        &format!("{TINY_SUMMARY}- [Half](01-half.md)\n- [Solution](solutions/01-half.md)\n"),
+    );
+    let out = workshop(root, &["generate"]);
+    assert!(out.status.success(), "generate failed: {}", text(&out));
+    dir
+}

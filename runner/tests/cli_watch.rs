@@ -1,0 +1,125 @@
+//! `watch` as a learner uses it: the real binary, in a throwaway two-step
+//! workshop, fed saves and lines (there is no terminal here, so keys come as
+//! lines; single keys need a terminal and are tried by hand in a terminal).
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A running `watch` whose output is collected as it arrives.
+struct Watch {
+    child: Child,
+    output: Arc<Mutex<String>>,
+}
+
+impl Watch {
+    fn start(root: &std::path::Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_workshop"))
+            .current_dir(root)
+            .arg("watch")
+            .env("NO_COLOR", "1")
+            .env("CARGO_TARGET_DIR", root.join("target"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the runner starts");
+        let output = Arc::new(Mutex::new(String::new()));
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let output = Arc::clone(&output);
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines() {
+                    let Ok(line) = line else { break };
+                    let mut all = output.lock().unwrap();
+                    all.push_str(&line);
+                    all.push('\n');
+                }
+            });
+        }
+        Watch { child, output }
+    }
+
+    /// Waits until the output after byte `from` contains `needle`; returns the
+    /// position after it.
+    fn wait_for(&self, from: usize, needle: &str) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            {
+                let all = self.output.lock().unwrap();
+                if let Some(at) = all[from..].find(needle) {
+                    return from + at + needle.len();
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "watch never printed {needle:?}; it printed:\n{all}"
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn type_line(&mut self, line: &str) {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn watch_moves_on_when_a_step_passes_and_rechecks_any_step_that_is_saved() {
+    let w = two_step_workshop();
+    let mut watch = Watch::start(w.path());
+    let at = watch.wait_for(0, "━━ check 1 · ");
+    let at = watch.wait_for(at, "UTC · step 00: A tiny step ━━");
+    let at = watch.wait_for(at, "Watching step 00");
+
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 {\n    x * 2\n}\n",
+    );
+    let at = watch.wait_for(at, "You saved steps/00-tiny/src/lib.rs.");
+    let at = watch.wait_for(at, "Step 00 is done");
+    let at = watch.wait_for(at, "step 01: Half of it ━━");
+    let at = watch.wait_for(at, "Step 00 passes, so watch moves on to step 01.");
+    let at = watch.wait_for(at, "not yet implemented: halve it (chapter 01)");
+    let at = watch.wait_for(at, "Watching step 01");
+
+    // Back to the first step: its save checks it, although watch is on step 01.
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 {\n    x * 3\n}\n",
+    );
+    let at = watch.wait_for(at, "step 00: A tiny step ━━");
+    let at = watch.wait_for(at, "21 doubled is 42");
+    let at = watch.wait_for(at, "Watching step 00");
+
+    // Keys without a terminal come as lines: h shows the hint of the step watched.
+    watch.type_line("h");
+    watch.wait_for(at, "Multiply by two.");
+    watch.type_line("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = watch.child.try_wait().unwrap() {
+            assert!(status.success(), "q must end watch cleanly");
+            break;
+        }
+        assert!(Instant::now() < deadline, "watch did not quit on q");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
