@@ -123,3 +123,44 @@ fn watch_moves_on_when_a_step_passes_and_rechecks_any_step_that_is_saved() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_first_build_says_it_is_building_and_a_rebuild_of_the_step_alone_does_not() {
+    let w = workshop_with_a_dependency();
+    let first = text(&workshop(w.path(), &["check", "0"]));
+    assert!(
+        first.contains("Building what the step needs; the first time this takes a minute or two"),
+        "a build of the dependencies must say so, not leave the screen blank:\n{first}"
+    );
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 {\n    x * helper::two()\n}\n",
+    );
+    let again = text(&workshop(w.path(), &["check", "0"]));
+    assert!(
+        !again.contains("Building what the step needs"),
+        "recompiling the step alone is quick and needs no notice:\n{again}"
+    );
+}
+
+#[test]
+fn waiting_for_another_cargos_build_lock_is_said_not_silent() {
+    use fs4::fs_std::FileExt;
+    let w = tiny_workshop();
+    // A first check creates the build directory and its lock file.
+    workshop(w.path(), &["check", "0"]);
+    let lock = std::fs::File::open(w.path().join("target/debug/.cargo-lock"))
+        .expect("cargo's lock file in the build directory");
+    FileExt::lock_exclusive(&lock).expect("the lock, as another cargo would hold it");
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(3));
+        FileExt::unlock(&lock).expect("the lock is released");
+    });
+    let shown = text(&workshop(w.path(), &["check", "0"]));
+    release.join().unwrap();
+    assert!(
+        shown.contains("Waiting for another cargo to finish with the build directory"),
+        "{shown}"
+    );
+}

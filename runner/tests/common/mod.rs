@@ -150,3 +150,34 @@ pub fn two_step_workshop() -> tempfile::TempDir {
     assert!(out.status.success(), "generate failed: {}", text(&out));
     dir
 }
+
+/// The tiny workshop whose step depends on a crate of its own (`helper`), so that
+/// a first check compiles more than the step: a small stand-in for a real
+/// step's dependencies.
+pub fn workshop_with_a_dependency() -> tempfile::TempDir {
+    let dir = tiny_workshop();
+    let root = dir.path();
+    write(
+        root,
+        "Cargo.toml",
+        "[workspace]\nresolver = \"3\"\nmembers = [\"solutions/*\", \"steps/*\", \"helper\"]\n",
+    );
+    write(
+        root,
+        "helper/Cargo.toml",
+        "[package]\nname = \"helper\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+    );
+    write(
+        root,
+        "helper/src/lib.rs",
+        "pub fn two() -> u32 {\n    2\n}\n",
+    );
+    write(
+        root,
+        "solutions/00-tiny/Cargo.toml",
+        "[package]\nname = \"solution00-tiny\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[lib]\ndoctest = false\ntest = false\n\n[dependencies]\nhelper = { path = \"../../helper\" }\n",
+    );
+    let out = workshop(root, &["generate"]);
+    assert!(out.status.success(), "generate failed: {}", text(&out));
+    dir
+}
