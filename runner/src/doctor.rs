@@ -161,11 +161,14 @@ fn workspace(workshop: &Workshop) -> Finding {
     }
 }
 
-/// Meetup Wi-Fi is bad: everything must be downloaded before the talk.
+/// Meetup Wi-Fi is bad: everything must be downloaded before the talk. Only
+/// this machine's platform counts: plain `cargo fetch --offline` also asks for
+/// crates that only Windows (or only macOS) builds use, and a ready Linux laptop
+/// does not have them.
 fn offline_ready(workshop: &Workshop) -> Finding {
     let ok = Command::new(cargo())
         .current_dir(&workshop.root)
-        .args(["fetch", "--offline", "--locked", "--quiet"])
+        .args(fetch_args(host_target().as_deref()))
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false);
@@ -177,6 +180,29 @@ fn offline_ready(workshop: &Workshop) -> Finding {
                 .to_owned(),
         )
     }
+}
+
+/// `cargo fetch` offline, for the host's target when it is known.
+fn fetch_args(host: Option<&str>) -> Vec<&str> {
+    let mut args = vec!["fetch", "--offline", "--locked", "--quiet"];
+    if let Some(host) = host {
+        args.extend(["--target", host]);
+    }
+    args
+}
+
+/// This machine's target triple, from `rustc -vV`.
+fn host_target() -> Option<String> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    host_from_version(&run(rustc, &["-vV"])?)
+}
+
+/// The `host: x86_64-unknown-linux-gnu` line of `rustc -vV`.
+fn host_from_version(verbose_version: &str) -> Option<String> {
+    verbose_version
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .map(|host| host.trim().to_owned())
 }
 
 /// A cold build of every step needs a few GiB in `target/`.
@@ -214,7 +240,20 @@ fn run(program: impl AsRef<Path>, args: &[&str]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::version_at_least;
+    use super::{fetch_args, host_from_version, version_at_least};
+
+    #[test]
+    fn the_offline_check_fetches_for_this_machine_only() {
+        let version = "rustc 1.95.0 (abc 2026-01-01)\nbinary: rustc\nhost: aarch64-apple-darwin\nrelease: 1.95.0\n";
+        let host = host_from_version(version);
+        assert_eq!(host.as_deref(), Some("aarch64-apple-darwin"));
+        let args = fetch_args(host.as_deref());
+        assert!(
+            args.windows(2)
+                .any(|w| w == ["--target", "aarch64-apple-darwin"]),
+            "{args:?}"
+        );
+    }
 
     #[test]
     fn versions_compare_by_number_not_by_text() {

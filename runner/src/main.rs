@@ -1,17 +1,17 @@
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use workshop::learner::{self, CheckOptions};
 use workshop::manifest::Workshop;
-use workshop::ui::{FAIL, paint};
-use workshop::{doctor, maintain, watch};
+use workshop::ui::{FAIL, PASS, WARN, paint};
+use workshop::{backup, doctor, maintain, watch};
 
 /// Unstoppable Events: a hands-on workshop on reliable event-driven systems.
 ///
 /// Without a command, shows your progress and where to go next.
 #[derive(Parser)]
-#[command(name = "cargo workshop", version)]
+#[command(name = "cargo workshop", bin_name = "cargo workshop", version)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Cmd>,
@@ -23,11 +23,16 @@ enum Cmd {
     Progress,
     /// Run a step's tests and show what fails (default: the current step).
     Check {
-        /// A step number or name: `1`, `01`, `events`, `01-events`.
+        /// A step number or name: `1`, `01`, `events`, `01-events`. Inside a
+        /// step's directory, that step.
         step: Option<String>,
-        /// Show every failing test and every compiler error, not just the first.
-        #[arg(long)]
+        /// Check every step you have started and say which pass (exit status 0
+        /// only if all do).
+        #[arg(long, conflicts_with = "step")]
         all: bool,
+        /// Show every failing test and every compiler error, not just the first.
+        #[arg(long, short)]
+        verbose: bool,
         /// Also print cargo's whole output.
         #[arg(long)]
         raw: bool,
@@ -56,6 +61,17 @@ enum Cmd {
         /// Only restore the test files.
         #[arg(long)]
         tests: bool,
+        /// Do not ask before replacing files.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// List the backups of your files, or put one back (the newest by default).
+    Restore {
+        /// A backup's name, as `--list` shows it.
+        backup: Option<String>,
+        /// Only list the backups.
+        #[arg(long)]
+        list: bool,
         /// Do not ask before replacing files.
         #[arg(long, short)]
         yes: bool,
@@ -90,6 +106,19 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Ctrl-C, SIGTERM and a closed terminal stop the runner; they must stop the
+    // tests it started too. The usual exit status for a stop is 130.
+    let stopping = ctrlc::set_handler(|| {
+        workshop::testrun::stop_all();
+        workshop::watch::restore_terminal();
+        std::process::exit(130);
+    });
+    if let Err(e) = stopping {
+        anstream::eprintln!(
+            "{} cannot catch Ctrl-C ({e}); if you stop the runner, stop its `cargo test` too",
+            paint(WARN, "warning:")
+        );
+    }
     match run(cli) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
@@ -101,34 +130,52 @@ fn main() -> ExitCode {
     }
 }
 
-/// Finds the workshop by walking up from the current directory, so the runner
-/// works from any subdirectory of the repository.
-fn find_workshop() -> Result<Workshop> {
-    let cwd = std::env::current_dir()?;
-    Workshop::discover(&cwd)
-}
-
 fn run(cli: Cli) -> Result<bool> {
-    let workshop = find_workshop()?;
+    let cwd = std::env::current_dir()
+        .context("cannot tell the current directory; `cd` into the workshop and try again")?;
+    // Walking up from here finds the workshop from any subdirectory.
+    let workshop = Workshop::discover(&cwd)?;
     match cli.command.unwrap_or(Cmd::Progress) {
         Cmd::Progress => learner::show_progress(&workshop).map(|()| true),
         Cmd::Check {
             step,
             all,
+            verbose,
             raw,
             timeout,
         } => {
-            let step = learner::chosen_step(&workshop, step.as_deref())?;
             let limit = std::time::Duration::from_secs(timeout.max(1));
-            learner::check(&workshop, step, CheckOptions { all, raw, limit })
+            let options = CheckOptions {
+                verbose,
+                raw,
+                limit,
+            };
+            if all {
+                return learner::check_all(&workshop, options);
+            }
+            match learner::step_for_command(&workshop, step.as_deref(), &cwd)? {
+                Some(step) => learner::check(&workshop, step, options),
+                None => {
+                    anstream::println!("{}", paint(PASS, learner::all_done_message(&workshop)));
+                    Ok(true)
+                }
+            }
         }
         Cmd::Watch { step, poll } => watch::watch(&workshop, step.as_deref(), poll).map(|()| true),
         Cmd::Hint { step, all } => {
-            let step = learner::chosen_step(&workshop, step.as_deref())?;
-            learner::hint(&workshop, step, all).map(|()| true)
+            match learner::step_for_command(&workshop, step.as_deref(), &cwd)? {
+                Some(step) => learner::hint(&workshop, step, all).map(|()| true),
+                None => {
+                    anstream::println!("{}", paint(PASS, learner::all_done_message(&workshop)));
+                    Ok(true)
+                }
+            }
         }
         Cmd::Reset { step, tests, yes } => {
             learner::reset(&workshop, workshop.step(&step)?, tests, yes).map(|()| true)
+        }
+        Cmd::Restore { backup, list, yes } => {
+            backup::restore(&workshop, backup.as_deref(), list, yes).map(|()| true)
         }
         Cmd::Diff { step } => learner::diff(&workshop, workshop.step(&step)?).map(|()| true),
         Cmd::Solution { step } => {

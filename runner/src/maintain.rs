@@ -7,8 +7,9 @@ use std::process::Command;
 use anstream::println;
 use anyhow::{Context, Result};
 
+use crate::backup::backup_files;
+use crate::edits::{self, ChangeKind};
 use crate::generate::{self, Drift, Files, Variant};
-use crate::learner::backup_files;
 use crate::manifest::{Step, Workshop};
 use crate::testrun::{self, Status, cargo};
 use crate::ui::{DIM, FAIL, PASS, TITLE, paint};
@@ -28,7 +29,7 @@ pub fn generate_steps(workshop: &Workshop, only: Option<&Step>, force: bool) -> 
     let mut work = Vec::new();
     for step in workshop.steps().iter().filter(chosen) {
         let files = generate::generate_step(workshop, step, Variant::Exercise)?;
-        let found = work_in_step(workshop, &record, &step.exercise_dir(), &files)?;
+        let found = work_in_step(workshop, &record, step, &files)?;
         if !found.is_empty() {
             work.push((step, found));
         }
@@ -105,33 +106,35 @@ impl std::fmt::Display for Work {
     }
 }
 
-/// The work under `dir` that writing `files` would destroy. A file differing
-/// from generation is still not work when generation wrote it before (the record
-/// of this machine) or it is the committed version (git's HEAD): that is the
-/// previous exercise of a solution a maintainer has since changed. A missing file
-/// is not work: generating it back loses nothing.
+/// The work in `step` that writing `files` (its fresh generation) would destroy:
+/// the learner's changes by the one rule ([`edits::changes_against`]), less
+/// what generation itself wrote before. A file differing from generation is
+/// not work when generation wrote it earlier (the record of this machine) or it
+/// is the committed version (git's HEAD): that is the previous exercise of a
+/// solution a maintainer has since changed. A removed file is not work either:
+/// generating it back loses nothing.
 fn work_in_step(
     workshop: &Workshop,
     record: &generate::GeneratedRecord,
-    dir: &Path,
+    step: &Step,
     files: &Files,
 ) -> Result<Vec<Work>> {
     let mut work = Vec::new();
-    for drift in generate::compare(&workshop.root, dir, files, true)? {
-        let (path, added) = match drift {
-            Drift::Changed(p) => (p, false),
-            Drift::Extra(p) => (p, true),
-            Drift::Missing(_) => continue,
-        };
-        let bytes = std::fs::read(workshop.path(&path))
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        if record.wrote(&path, &bytes) || generate::committed_in_git(workshop, &path, &bytes) {
+    for change in edits::changes_against(workshop, step, files)? {
+        if change.kind == ChangeKind::Removed {
             continue;
         }
-        work.push(if added {
-            Work::Added(path)
+        let bytes = std::fs::read(workshop.path(&change.path))
+            .with_context(|| format!("cannot read {}", change.path.display()))?;
+        if record.wrote(&change.path, &bytes)
+            || generate::committed_in_git(workshop, &change.path, &bytes)
+        {
+            continue;
+        }
+        work.push(if change.kind == ChangeKind::Added {
+            Work::Added(change.path)
         } else {
-            Work::Changed(path)
+            Work::Changed(change.path)
         });
     }
     Ok(work)

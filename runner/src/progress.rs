@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::generate::{self, Variant};
+use crate::edits;
+use crate::generate;
 use crate::manifest::{Step, Workshop};
 use crate::testrun::{Status, TestRun};
 
@@ -29,6 +30,10 @@ pub struct StepRecord {
     #[serde(default)]
     pub exercises: BTreeMap<String, (usize, usize)>,
     pub tests_changed: bool,
+    /// Every exercise's test binary ran to its end and reported every test: no
+    /// crash, no time limit, no missing test file. Without it nothing is done.
+    #[serde(default)]
+    pub all_ran: bool,
     /// When the step did not compile: the exercise whose file holds the first
     /// error, so that `hint` helps with what is actually in the way.
     #[serde(default)]
@@ -58,7 +63,7 @@ pub enum StepState {
 
 impl StepState {
     pub fn is_done(&self) -> bool {
-        matches!(self, StepState::Checked(r) if r.compiled && !r.tests_changed && r.total > 0 && r.passed == r.total)
+        matches!(self, StepState::Checked(r) if r.compiled && r.all_ran && !r.tests_changed && r.total > 0 && r.passed == r.total)
     }
 }
 
@@ -106,40 +111,20 @@ pub fn fingerprint(workshop: &Workshop, step: &Step) -> Result<String> {
     Ok(format!("{:016x}", hasher.finish()))
 }
 
-/// Whether the step's files are exactly as generated from the solution.
+/// Whether the step's files are exactly as generated from the solution
+/// ([`crate::edits`] has the rule).
 pub fn is_pristine(workshop: &Workshop, step: &Step) -> Result<bool> {
-    let expected = generate::generate_step(workshop, step, Variant::Exercise)?;
-    let drift = generate::compare(&workshop.root, &step.exercise_dir(), &expected, false)?;
-    Ok(drift.is_empty())
+    Ok(edits::learner_changes(workshop, step)?.is_empty())
 }
 
-/// The test files of a step that differ from the generated ones.
+/// The test files of a step that differ from the generated ones, including test
+/// files the learner added: any of them keeps the step from counting as done.
 pub fn changed_tests(workshop: &Workshop, step: &Step) -> Result<Vec<PathBuf>> {
-    let mut expected = generate::generate_step(workshop, step, Variant::Exercise)?;
-    expected.retain(|path, _| path.starts_with("tests"));
-    let drift = generate::compare(&workshop.root, &step.exercise_dir(), &expected, false)?;
-    let mut changed: Vec<PathBuf> = drift
+    Ok(edits::learner_changes(workshop, step)?
         .into_iter()
-        .map(|d| match d {
-            generate::Drift::Missing(p)
-            | generate::Drift::Extra(p)
-            | generate::Drift::Changed(p) => p,
-        })
-        .collect();
-    // A test file the learner added is theirs to keep, but it must not hide that
-    // the real tests changed; extra files under tests/ count too.
-    let tests_dir = workshop.path(step.exercise_dir()).join("tests");
-    if tests_dir.is_dir() {
-        let mut on_disk = Vec::new();
-        generate::walk(&tests_dir, Path::new(""), &mut on_disk)?;
-        for relative in on_disk {
-            let path = Path::new("tests").join(&relative);
-            if !expected.contains_key(&path) {
-                changed.push(step.exercise_dir().join(path));
-            }
-        }
-    }
-    Ok(changed)
+        .filter(|c| c.is_test(step))
+        .map(|c| c.path)
+        .collect())
 }
 
 /// The state of a step for the progress view.
@@ -166,9 +151,14 @@ pub fn record(step: &Step, run: &TestRun, fingerprint: String, tests_changed: bo
                 .iter()
                 .filter(|o| o.status == Status::Passed)
                 .count();
-            (e.name.clone(), (passed, outcomes.len()))
+            // Tests that never reported (a crash, a hang) count as not passing.
+            (
+                e.name.clone(),
+                (passed, outcomes.len() + run.unreported(&e.test)),
+            )
         })
         .collect();
+    let unreported: usize = run.targets.iter().map(|t| run.unreported(&t.name)).sum();
     let broken_exercise = if run.compiled {
         None
     } else {
@@ -181,7 +171,12 @@ pub fn record(step: &Step, run: &TestRun, fingerprint: String, tests_changed: bo
         fingerprint,
         compiled: run.compiled,
         passed: run.passed(),
-        total: run.outcomes.iter().filter(counted).count(),
+        total: run.outcomes.iter().filter(counted).count() + unreported,
+        all_ran: run.compiled
+            && step
+                .exercises
+                .iter()
+                .all(|e| run.problem(&e.test).is_none()),
         exercises,
         tests_changed,
     }

@@ -48,6 +48,68 @@ pub struct TestRun {
     pub output: String,
     /// The test target that was stopped for running too long, if one was.
     pub timed_out: Option<String>,
+    /// Every test binary cargo started, in order, with how it ended.
+    pub targets: Vec<TargetRun>,
+    /// trybuild's compile-fail cases, which it reports itself, outside libtest.
+    pub compile_fail_cases: Vec<CompileFailCase>,
+}
+
+/// One test binary: how many tests it announced, how many reported, how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TargetRun {
+    /// `apply` for `tests/apply.rs`, as in [`TestOutcome::target`].
+    pub name: String,
+    /// libtest's `running N tests`.
+    pub announced: Option<usize>,
+    /// Result lines seen (passed, failed and ignored).
+    pub reported: usize,
+    /// libtest printed its `test result:` summary: the binary ran to its end.
+    pub finished: bool,
+    /// How the binary died, when it did.
+    pub crash: Option<Crash>,
+}
+
+/// How a test binary died before it could report every test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Crash {
+    /// A thread ran out of stack; the test it ran, when Rust said.
+    StackOverflow { test: Option<String> },
+    /// Killed by a signal, as cargo words it: `SIGSEGV: invalid memory reference`.
+    Signal(String),
+    /// Exited on its own before the end: `exit status: 3`, `exit code: 0xc0000005`.
+    Exit(String),
+}
+
+/// Why an exercise's tests cannot all count, even if every result seen passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// No test binary of that name ran.
+    Missing,
+    /// The binary crashed.
+    Crashed(Crash),
+    /// Stopped by the time limit.
+    TimedOut,
+    /// Fewer results than announced, for a reason the output does not say.
+    Incomplete { reported: usize, announced: usize },
+}
+
+/// One case of a trybuild compile-fail test (`tests/ui/pay_twice.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompileFailCase {
+    /// The test target whose test ran it.
+    pub target: String,
+    /// `tests/ui/pay_twice.rs`.
+    pub path: String,
+    /// trybuild's verdict: `ok`, `mismatch`, `error`...
+    pub verdict: String,
+    /// What trybuild printed about it (the expected and actual compiler output).
+    pub details: String,
+}
+
+impl CompileFailCase {
+    pub fn failed(&self) -> bool {
+        self.verdict != "ok"
+    }
 }
 
 impl TestRun {
@@ -61,6 +123,37 @@ impl TestRun {
 
     fn count(&self, status: Status) -> usize {
         self.outcomes.iter().filter(|o| o.status == status).count()
+    }
+
+    /// What keeps the tests of `target` from all counting, if anything: each
+    /// test binary must run to its end and report every test it announced.
+    pub fn problem(&self, target: &str) -> Option<Problem> {
+        if self.timed_out.as_deref() == Some(target) {
+            return Some(Problem::TimedOut);
+        }
+        let Some(ran) = self.targets.iter().find(|t| t.name == target) else {
+            return Some(Problem::Missing);
+        };
+        if let Some(crash) = &ran.crash {
+            return Some(Problem::Crashed(crash.clone()));
+        }
+        let announced = ran.announced.unwrap_or(0);
+        if !ran.finished || ran.reported < announced {
+            return Some(Problem::Incomplete {
+                reported: ran.reported,
+                announced,
+            });
+        }
+        None
+    }
+
+    /// Tests of `target` announced but never reported (they crashed, hung, or
+    /// never started): they count as not passing.
+    pub fn unreported(&self, target: &str) -> usize {
+        self.targets
+            .iter()
+            .find(|t| t.name == target)
+            .map_or(0, |t| t.announced.unwrap_or(0).saturating_sub(t.reported))
     }
 
     /// The outcomes of one test target.
@@ -101,9 +194,14 @@ pub fn run_cargo_test(root: &Path, package: &str, limit: Duration) -> Result<Tes
     // A learner reads a short panic message, even with RUST_BACKTRACE set in the
     // shell; `cargo test -p <crate>` is there for the full story.
     command.env("RUST_BACKTRACE", "0");
+    // Cargo and everything it starts (test binaries, and the compilers trybuild
+    // starts) form one process group, so they can be stopped together.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let mut child = command.spawn().context(
         "cannot start `cargo test`: is cargo on your PATH? (`cargo workshop doctor` checks)",
     )?;
+    let _running = Running::register(child.id());
     // The Command still holds the write ends; drop it so the reader sees the end
     // of the output when cargo and the test binaries are done.
     drop(command);
@@ -153,28 +251,71 @@ pub fn run_cargo_test(root: &Path, package: &str, limit: Duration) -> Result<Tes
     let mut run = parse(&output);
     run.timed_out = timed_out;
     // Cargo exits non-zero both for failing tests and for a failed build; only the
-    // second leaves compiler errors or no test result at all.
-    if run.timed_out.is_none()
-        && !status.success()
-        && (!run.errors.is_empty() || !output.contains("test result:"))
-    {
+    // second leaves compiler errors or starts no test binary at all.
+    if !status.success() && (!run.errors.is_empty() || run.targets.is_empty()) {
         run.compiled = false;
     }
     Ok(run)
 }
 
 /// Stops cargo and the test binary it is running. Killing cargo alone would leave
-/// the test binary (its child) running, so its children go first, with the tool
-/// each platform has for that.
+/// the test binary (its child) running.
 fn stop_tree(child: &mut std::process::Child) {
-    let pid = child.id().to_string();
+    kill_tree(child.id());
+    let _ = child.kill();
+}
+
+/// Kills the process `pid` and everything it started: on Unix its process group
+/// (made for it at spawn), on Windows its process tree.
+fn kill_tree(pid: u32) {
     #[cfg(unix)]
-    let _ = Command::new("pkill").args(["-KILL", "-P", &pid]).status();
+    if let Ok(group) = libc::pid_t::try_from(pid) {
+        // SAFETY: kill(2) only sends a signal; a negative pid names the group.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    }
     #[cfg(windows)]
     let _ = Command::new("taskkill")
-        .args(["/PID", &pid, "/T", "/F"])
+        .args(["/PID", &pid.to_string(), "/T", "/F"])
         .status();
-    let _ = child.kill();
+}
+
+/// The `cargo test` processes running now, so that a runner told to stop
+/// (Ctrl-C, SIGTERM, a closed terminal) stops them too.
+static RUNNING: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// Keeps a process in [`RUNNING`] for as long as it lives.
+struct Running(u32);
+
+impl Running {
+    fn register(pid: u32) -> Self {
+        if let Ok(mut running) = RUNNING.lock() {
+            running.push(pid);
+        }
+        Running(pid)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(mut running) = RUNNING.lock() {
+            running.retain(|&p| p != self.0);
+        }
+    }
+}
+
+/// Stops every `cargo test` this runner started, with its test binaries. Called
+/// when the runner itself is told to stop: otherwise a test stuck in a loop would
+/// go on using a core after the learner thinks it is gone.
+pub fn stop_all() {
+    let pids: Vec<u32> = match RUNNING.lock() {
+        Ok(running) => running.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    for pid in pids {
+        kill_tree(pid);
+    }
 }
 
 /// The cargo that started us (cargo sets `CARGO` for `cargo run`), so the same
@@ -185,9 +326,11 @@ pub fn cargo() -> std::ffi::OsString {
 
 /// Reads cargo's and libtest's combined output.
 pub fn parse(output: &str) -> TestRun {
+    // trybuild colours its report even into a pipe.
+    let output = strip_ansi(output);
     let mut run = TestRun {
         compiled: true,
-        output: output.to_owned(),
+        output: output.clone(),
         ..TestRun::default()
     };
     let lines: Vec<&str> = output.lines().collect();
@@ -198,8 +341,34 @@ pub fn parse(output: &str) -> TestRun {
         let trimmed = line.trim_start();
         if let Some(rest) = trimmed.strip_prefix("Running ") {
             target = target_name(rest);
+            run.targets.push(TargetRun {
+                name: target.clone(),
+                ..TargetRun::default()
+            });
         } else if let Some(rest) = trimmed.strip_prefix("Doc-tests ") {
             target = format!("doctests {}", rest.trim());
+            run.targets.push(TargetRun {
+                name: target.clone(),
+                ..TargetRun::default()
+            });
+        } else if let Some(count) = announced(line) {
+            if let Some(current) = run.targets.last_mut() {
+                current.announced = Some(count);
+            }
+        } else if line.starts_with("test result: ") {
+            if let Some(current) = run.targets.last_mut() {
+                current.finished = true;
+            }
+        } else if let Some((path, verdict)) = compile_fail_line(line) {
+            let (details, next) = compile_fail_details(&lines, i + 1);
+            run.compile_fail_cases.push(CompileFailCase {
+                target: target.clone(),
+                path: path.to_owned(),
+                verdict: verdict.to_owned(),
+                details,
+            });
+            i = next;
+            continue;
         } else if let Some((name, status)) = test_line(line) {
             run.outcomes.push(TestOutcome {
                 target: target.clone(),
@@ -207,6 +376,9 @@ pub fn parse(output: &str) -> TestRun {
                 status,
                 message: None,
             });
+            if let Some(current) = run.targets.last_mut() {
+                current.reported += 1;
+            }
         } else if let Some(name) = line
             .strip_prefix("---- ")
             .and_then(|rest| rest.strip_suffix(" stdout ----"))
@@ -223,6 +395,10 @@ pub fn parse(output: &str) -> TestRun {
             }
             i = next;
             continue;
+        } else if let Some(crash) = crash_line(line) {
+            if let Some(current) = run.targets.last_mut() {
+                current.crash = merge_crash(current.crash.take(), crash, current.finished);
+            }
         } else if line.starts_with("error") && is_compiler_error(line) {
             let start = i;
             while i < lines.len() && !lines[i].trim().is_empty() {
@@ -243,7 +419,182 @@ pub fn parse(output: &str) -> TestRun {
     if !run.errors.is_empty() {
         run.compiled = false;
     }
+    attach_compile_fail_cases(&mut run);
     run
+}
+
+/// libtest's `running 3 tests` (or `running 1 test`).
+fn announced(line: &str) -> Option<usize> {
+    let rest = line.strip_prefix("running ")?;
+    let (count, word) = rest.split_once(' ')?;
+    matches!(word.trim(), "test" | "tests")
+        .then(|| count.parse().ok())
+        .flatten()
+}
+
+/// A line that says a test binary died: Rust's own stack-overflow report, or
+/// cargo's `process didn't exit successfully: ... (signal: 11, SIGSEGV: ...)`.
+fn crash_line(line: &str) -> Option<Crash> {
+    // The test's own output shares the pipe and can land in the middle of this
+    // line, so the words are looked for anywhere, and the test is named only
+    // when the line is whole.
+    if line.contains("has overflowed its stack")
+        || line.contains("fatal runtime error: stack overflow")
+    {
+        let test = line
+            .strip_prefix("thread '")
+            .and_then(|rest| rest.split_once("' ("))
+            .map(|(name, _)| name)
+            .filter(|name| *name != "main" && *name != "<unnamed>" && !name.contains(" ... "))
+            .map(str::to_owned);
+        return Some(Crash::StackOverflow { test });
+    }
+    let rest = line
+        .trim_start()
+        .strip_prefix("process didn't exit successfully:")?;
+    let inside = rest.rsplit_once('(')?.1.trim_end().strip_suffix(')')?;
+    if let Some(signal) = inside.strip_prefix("signal: ") {
+        // `6, SIGABRT: process abort signal`
+        let words = signal.split_once(", ").map_or(signal, |(_, w)| w);
+        return Some(Crash::Signal(words.to_owned()));
+    }
+    if inside.contains("STATUS_STACK_OVERFLOW") {
+        return Some(Crash::StackOverflow { test: None });
+    }
+    Some(Crash::Exit(inside.to_owned()))
+}
+
+/// Combines what is known about one binary's death. cargo's line comes after
+/// libtest's summary when tests merely failed (exit status 101): that is no
+/// crash. A stack overflow, once seen, is the best explanation of the signal.
+fn merge_crash(known: Option<Crash>, new: Crash, finished: bool) -> Option<Crash> {
+    match (known, new) {
+        (Some(overflow @ Crash::StackOverflow { .. }), _) => Some(overflow),
+        (known, Crash::Exit(_)) if finished => known,
+        (_, new) => Some(new),
+    }
+}
+
+/// trybuild's `test tests/ui/pay_twice.rs [should fail to compile] ... mismatch`.
+fn compile_fail_line(line: &str) -> Option<(&str, &str)> {
+    let rest = line.strip_prefix("test ")?;
+    let (name, verdict) = rest.rsplit_once(" ... ")?;
+    let path = name.split(" [").next()?.trim();
+    path.ends_with(".rs").then_some((path, verdict.trim()))
+}
+
+/// What trybuild printed under a case, up to the next `test ` line. Its advice to
+/// bless the actual output is left out: a learner must not rewrite the tests.
+fn compile_fail_details(lines: &[&str], start: usize) -> (String, usize) {
+    let mut end = start;
+    while end < lines.len() && !lines[end].starts_with("test ") {
+        end += 1;
+    }
+    let kept: Vec<&str> = lines[start..end]
+        .iter()
+        .copied()
+        .filter(|l| {
+            !(l.starts_with("note: If the actual output")
+                || l.trim_start()
+                    .starts_with("your test with the environment variable TRYBUILD"))
+        })
+        .collect();
+    (kept.join("\n").trim().to_owned(), end)
+}
+
+/// A failing trybuild test says only "1 of 2 tests failed", at a line inside
+/// trybuild. Its message becomes the failing cases and what differs.
+fn attach_compile_fail_cases(run: &mut TestRun) {
+    for outcome in &mut run.outcomes {
+        if outcome.status != Status::Failed {
+            continue;
+        }
+        let from_trybuild = outcome.message.as_deref().is_some_and(|m| {
+            m.contains("trybuild") || m.contains(" tests failed") || m.contains(" test failed")
+        });
+        let failing: Vec<&CompileFailCase> = run
+            .compile_fail_cases
+            .iter()
+            .filter(|c| c.target == outcome.target && c.failed())
+            .collect();
+        if !from_trybuild || failing.is_empty() {
+            continue;
+        }
+        let described: Vec<String> = failing.iter().map(|c| describe_case(c)).collect();
+        outcome.message = Some(described.join("\n\n"));
+    }
+}
+
+/// One failing compile-fail case in words, with the lines that differ between
+/// the compiler output the test expects and the one it got.
+pub fn describe_case(case: &CompileFailCase) -> String {
+    let (expected, actual) = expected_and_actual(&case.details);
+    let mut text = match case.verdict.as_str() {
+        "mismatch" => format!(
+            "{} does not fail to compile the way the test expects: the compiler's message differs.",
+            case.path
+        ),
+        _ => format!(
+            "{}: {}",
+            case.path,
+            case.details.lines().next().unwrap_or(&case.verdict)
+        ),
+    };
+    if let (Some(expected), Some(actual)) = (expected, actual) {
+        text.push_str("\n(- expected, + what the compiler said)");
+        let diff = similar::TextDiff::from_lines(&expected, &actual);
+        let mut shown = 0;
+        for change in diff.iter_all_changes() {
+            let sign = match change.tag() {
+                similar::ChangeTag::Delete => "-",
+                similar::ChangeTag::Insert => "+",
+                similar::ChangeTag::Equal => continue,
+            };
+            shown += 1;
+            if shown > 20 {
+                text.push_str("\n...");
+                break;
+            }
+            text.push_str(&format!("\n{sign} {}", change.value().trim_end()));
+        }
+    } else if case.verdict != "mismatch" {
+        for line in case.details.lines().skip(1).take(20) {
+            text.push_str(&format!("\n{line}"));
+        }
+    }
+    text
+}
+
+/// The EXPECTED: and ACTUAL OUTPUT: blocks of trybuild's report, each between
+/// two rules of `┈`.
+fn expected_and_actual(details: &str) -> (Option<String>, Option<String>) {
+    let block = |title: &str| -> Option<String> {
+        let after = details.split_once(title)?.1;
+        // The rest of the title's line, then the rule that opens the block.
+        let mut lines = after.split('\n').skip(1).skip_while(|l| l.starts_with('┈'));
+        let body: Vec<&str> = lines.by_ref().take_while(|l| !l.starts_with('┈')).collect();
+        Some(body.join("\n") + "\n")
+    };
+    (block("EXPECTED:"), block("ACTUAL OUTPUT:"))
+}
+
+/// Removes terminal colour codes (`ESC [ ... m`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `tests/apply.rs (target/debug/deps/apply-123)` gives `apply`;
@@ -449,5 +800,175 @@ failures:
         let run = parse("test slow ... ignored, needs a server\ntest result: ok. 0 passed\n");
         assert_eq!(run.outcomes.len(), 1);
         assert_eq!(run.outcomes[0].status, Status::Ignored);
+    }
+
+    const CRASHED: &str = "\
+     Running tests/abort.rs (target/debug/deps/abort-59f6)
+
+running 1 test
+error: test failed, to rerun pass `--test abort`
+
+Caused by:
+  process didn't exit successfully: `/t/abort-59f6` (signal: 6, SIGABRT: process abort signal)
+     Running tests/fail.rs (target/debug/deps/fail-456d)
+
+running 1 test
+test fails ... FAILED
+
+failures:
+
+---- fails stdout ----
+
+thread 'fails' (28040) panicked at tests/fail.rs:2:14:
+boom
+
+
+failures:
+    fails
+
+test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.15s
+
+error: test failed, to rerun pass `--test fail`
+     Running tests/over.rs (target/debug/deps/over-2b19)
+
+running 3 tests
+
+thread 'test fine ... ok
+deep' (28047) has overflowed its stack
+fatal runtime error: stack overflow, aborting
+error: test failed, to rerun pass `--test over`
+
+Caused by:
+  process didn't exit successfully: `/t/over-2b19` (signal: 6, SIGABRT: process abort signal)
+error: 3 targets failed:
+    `--test abort`
+    `--test fail`
+    `--test over`
+";
+
+    #[test]
+    fn a_crashed_test_binary_is_a_problem_named_in_words_and_failing_tests_are_not() {
+        let run = parse(CRASHED);
+        assert!(run.compiled, "a crash happens after the build succeeded");
+        assert_eq!(
+            run.problem("over"),
+            Some(Problem::Crashed(Crash::StackOverflow { test: None })),
+            "the stack overflow explains the SIGABRT that follows it"
+        );
+        assert_eq!(
+            run.unreported("over"),
+            3,
+            "a result line broken by the crash report is not a result"
+        );
+        let whole =
+            parse("     Running tests/o.rs (x)\nthread 'deep' (1) has overflowed its stack\n");
+        assert_eq!(
+            whole.problem("o"),
+            Some(Problem::Crashed(Crash::StackOverflow {
+                test: Some("deep".into())
+            }))
+        );
+        assert_eq!(
+            run.problem("abort"),
+            Some(Problem::Crashed(Crash::Signal(
+                "SIGABRT: process abort signal".into()
+            )))
+        );
+        assert_eq!(
+            run.problem("fail"),
+            None,
+            "a test that fails is a failure, not a crash"
+        );
+        assert_eq!(
+            run.problem("apply"),
+            Some(Problem::Missing),
+            "a test target that never ran"
+        );
+    }
+
+    #[test]
+    fn a_binary_that_reports_fewer_tests_than_it_announced_is_incomplete() {
+        let run = parse(
+            "     Running tests/a.rs (x)\n\nrunning 2 tests\ntest one ... ok\n\ntest result: ok. 1 passed\n",
+        );
+        assert_eq!(
+            run.problem("a"),
+            Some(Problem::Incomplete {
+                reported: 1,
+                announced: 2
+            })
+        );
+    }
+
+    const TRYBUILD: &str = "\
+     Running tests/typestate.rs (target/debug/deps/typestate-52ae)
+
+running 2 tests
+test pay_keeps_ids ... ok
+    Finished `dev` profile [unoptimized + debuginfo] target(s) in 0.24s
+
+
+test \u{1b}[0m\u{1b}[1mtests/ui/expire_after_pay.rs\u{1b}[0m ... \u{1b}[0m\u{1b}[32mok
+\u{1b}[0mtest \u{1b}[0m\u{1b}[1mtests/ui/use_after_pay.rs\u{1b}[0m ... \u{1b}[0m\u{1b}[1m\u{1b}[31mmismatch
+\u{1b}[0m
+\u{1b}[0m\u{1b}[1m\u{1b}[34mEXPECTED:
+\u{1b}[0m\u{1b}[34m┈┈┈┈┈┈┈┈
+\u{1b}[0m\u{1b}[34merror[E0382]: use of moved value: `held`
+\u{1b}[0m\u{1b}[34m --> tests/ui/use_after_pay.rs:8:5
+\u{1b}[0m\u{1b}[34m┈┈┈┈┈┈┈┈
+\u{1b}[0m
+\u{1b}[0m\u{1b}[1m\u{1b}[31mACTUAL OUTPUT:
+\u{1b}[0m\u{1b}[31m┈┈┈┈┈┈┈┈
+\u{1b}[0m\u{1b}[31merror[E0382]: borrow of moved value: `held`
+\u{1b}[0m\u{1b}[31m --> tests/ui/use_after_pay.rs:8:5
+\u{1b}[0m\u{1b}[31m┈┈┈┈┈┈┈┈
+\u{1b}[0mnote: If the \u{1b}[0m\u{1b}[31mactual output\u{1b}[0m is the correct output you can bless it by rerunning
+      your test with the environment variable TRYBUILD=overwrite
+
+
+
+test illegal_transitions_do_not_compile ... FAILED
+
+failures:
+
+---- illegal_transitions_do_not_compile stdout ----
+
+thread 'illegal_transitions_do_not_compile' (7) panicked at /home/u/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/trybuild-1.0.122/src/run.rs:101:13:
+1 of 2 tests failed
+
+
+failures:
+    illegal_transitions_do_not_compile
+
+test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.84s
+";
+
+    #[test]
+    fn a_failing_compile_fail_case_is_named_with_what_the_compiler_said_differently() {
+        let run = parse(TRYBUILD);
+        assert_eq!(
+            run.outcomes.len(),
+            2,
+            "trybuild's cases are not libtest tests"
+        );
+        assert_eq!(run.problem("typestate"), None);
+        let failed = &run.outcomes[1];
+        assert_eq!(failed.status, Status::Failed);
+        let message = failed.message.as_deref().unwrap_or_default();
+        assert!(
+            message.starts_with("tests/ui/use_after_pay.rs does not fail to compile the way"),
+            "{message}"
+        );
+        assert!(
+            message.contains("- error[E0382]: use of moved value: `held`")
+                && message.contains("+ error[E0382]: borrow of moved value: `held`"),
+            "{message}"
+        );
+        assert!(!message.contains("trybuild-1.0"), "{message}");
+        assert!(!message.contains("TRYBUILD=overwrite"), "{message}");
+        assert!(
+            !message.contains("--> tests/ui"),
+            "equal lines are left out: {message}"
+        );
     }
 }

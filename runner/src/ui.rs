@@ -102,3 +102,23 @@ impl Drop for BuildNotice {
         self.finish();
     }
 }
+
+/// Asks a yes/no question on the terminal. Without a terminal there is nobody to
+/// ask, so this is an error that says to pass `--yes`.
+pub fn confirm(question: &str) -> anyhow::Result<bool> {
+    use anyhow::Context;
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "not asking without a terminal: pass --yes to replace the files (they are backed up first)"
+        );
+    }
+    print!("{question}");
+    std::io::stdout().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .context("cannot read the answer")?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
+}

@@ -28,6 +28,7 @@ use crate::learner::{self, CheckOptions};
 use crate::manifest::{Step, Workshop};
 use crate::progress::{self, Progress};
 use crate::ui::{DIM, FAIL, PASS, PATH, TITLE, WARN, paint};
+pub use keys::restore_terminal;
 use keys::{Key, Keys};
 
 /// A watcher of either kind, kept alive for as long as the loop runs.
@@ -65,18 +66,12 @@ enum Wake {
 pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Result<()> {
     // Resolve a named step once, up front, so a typo fails before the loop.
     let fixed = fixed_step.map(|query| workshop.step(query)).transpose()?;
-    let first = match fixed {
-        Some(step) => step,
-        None => match learner::current_step(workshop, &Progress::load(workshop))? {
-            Some(step) => step,
-            None => {
-                println!(
-                    "{} Every step passes: there is nothing left to watch. `cargo workshop watch STEP` watches one anyway.",
-                    paint(PASS, "Well done!")
-                );
-                return Ok(());
-            }
-        },
+    // Without a step named, start where the learner is: the step whose
+    // directory they are in, else the first that is not done.
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let Some(first) = learner::step_for_command(workshop, fixed_step, &cwd)? else {
+        println!("{}", paint(PASS, learner::all_done_message(workshop)));
+        return Ok(());
     };
 
     let (saved, saves) = mpsc::channel();
@@ -152,10 +147,7 @@ pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Resul
                         continue;
                     }
                     None => {
-                        println!(
-                            "\n{} Every step passes: there is nothing left to watch.",
-                            paint(PASS, "Well done!")
-                        );
+                        println!("\n{}", paint(PASS, learner::all_done_message(workshop)));
                         return Ok(());
                     }
                 }

@@ -9,6 +9,7 @@
 //! keys: lines are read instead, and `h`, `q` or an empty line then need Enter.
 
 use std::io::{BufRead, IsTerminal};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
@@ -110,18 +111,31 @@ impl Keys {
     }
 }
 
+/// Whether a [`RawMode`] guard is alive, for [`restore_terminal`].
+static RAW: AtomicBool = AtomicBool::new(false);
+
 /// Raw mode, on for as long as this lives.
 pub struct RawMode(());
 
 impl RawMode {
     fn on() -> Result<Self> {
         terminal::enable_raw_mode().context("cannot put the terminal in raw mode")?;
+        RAW.store(true, Ordering::SeqCst);
         Ok(RawMode(()))
     }
 }
 
 impl Drop for RawMode {
     fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Leaves raw mode if watch is in it. The guard does this on every normal way
+/// out and on a panic; the runner's signal handler (SIGTERM, a closed terminal)
+/// exits without unwinding, so it calls this itself.
+pub fn restore_terminal() {
+    if RAW.swap(false, Ordering::SeqCst) {
         // Nothing better to do if this fails; the shell usually repairs it.
         let _ = terminal::disable_raw_mode();
     }

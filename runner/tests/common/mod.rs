@@ -102,6 +102,45 @@ pub fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// Two tests of `double`, so that one can pass while the other crashes or hangs.
+pub const TWO_TESTS: &str = "\
+#[test]
+fn doubles() {
+    assert_eq!(solution00_tiny::double(21), 42, \"21 doubled is 42\");
+}
+
+#[test]
+fn zero_doubled_is_zero() {
+    assert_eq!(solution00_tiny::double(0), 0, \"0 doubled is 0\");
+}
+";
+
+/// Like [`tiny_workshop`], with `solution_test` as the solution's
+/// `tests/double.rs`, generated into the step before anything else happens.
+pub fn tiny_workshop_with_tests(solution_test: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let root = dir.path();
+    write(root, "workshop.toml", MANIFEST);
+    write(
+        root,
+        "Cargo.toml",
+        "[workspace]\nresolver = \"3\"\nmembers = [\"solutions/*\", \"steps/*\"]\n",
+    );
+    write(
+        root,
+        "solutions/00-tiny/Cargo.toml",
+        "[package]\nname = \"solution00-tiny\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[lib]\ndoctest = false\ntest = false\n",
+    );
+    write(root, "solutions/00-tiny/src/lib.rs", SOLUTION_LIB);
+    write(root, "solutions/00-tiny/tests/double.rs", solution_test);
+    write(root, "book/src/00-tiny.md", "# Tiny\n");
+    write(root, "book/src/SUMMARY.md", TINY_SUMMARY);
+    std::fs::create_dir_all(root.join("steps")).unwrap();
+    let out = workshop(root, &["generate"]);
+    assert!(out.status.success(), "generate failed: {}", text(&out));
+    dir
+}
+
 /// The tiny workshop's table of contents: its chapter and its solution page.
 pub const TINY_SUMMARY: &str =
     "# Summary\n\n- [Tiny](00-tiny.md)\n- [Solution](solutions/00-tiny.md)\n";

@@ -1,0 +1,286 @@
+//! Printing a [`CheckReport`]: what fails, in the order to fix it, and what next.
+
+use anstream::println;
+
+use crate::check::{CheckOptions, CheckReport, ExerciseLine};
+use crate::manifest::{Step, Workshop};
+use crate::testrun::{Crash, Problem};
+use crate::ui::{DIM, FAIL, PASS, PATH, WARN, paint};
+
+/// Prints the report of a check of `step`.
+pub fn print(workshop: &Workshop, step: &Step, report: &CheckReport, options: CheckOptions) {
+    if !report.changed_tests.is_empty() {
+        println!(
+            "\n{} these test files differ from the workshop's:",
+            paint(WARN, "Note:")
+        );
+        for path in &report.changed_tests {
+            println!("  {}", paint(PATH, path.display()));
+        }
+        println!(
+            "The tests are how the workshop knows a step is done, so this step will not count as done \
+             until they match. `cargo workshop reset {:02} --tests` restores them (your version is backed up first).",
+            step.number
+        );
+    }
+    if !report.compiled {
+        print_compile_errors(step, report);
+        return;
+    }
+    print_results(step, report, options);
+    let problems: Vec<_> = report
+        .exercises
+        .iter()
+        .filter_map(|e| Some((e, e.problem.as_ref()?)))
+        .collect();
+    for (exercise, problem) in &problems {
+        println!(
+            "\n{} {}",
+            paint(FAIL, "✗"),
+            problem_in_words(step, exercise, problem, options.limit)
+        );
+    }
+    if !problems.is_empty() && report.groups.is_empty() {
+        print_summary(step, report);
+    }
+    print_warnings(step, report, report.done || options.verbose);
+    if report.done {
+        println!(
+            "\n{} Step {:02} is done. Compare with the reference: `cargo workshop diff {:02}`.",
+            paint(PASS, "✓"),
+            step.number,
+            step.number
+        );
+        remind_to_remove_allow(workshop, step);
+        if let Some(next) = workshop.steps().iter().find(|s| s.number > step.number) {
+            println!(
+                "Next: step {:02}, {} ({}).",
+                next.number,
+                next.title,
+                paint(PATH, next.chapter().display())
+            );
+        }
+    }
+}
+
+fn print_compile_errors(step: &Step, report: &CheckReport) {
+    println!(
+        "\n{} step {:02} does not compile yet. Fix the first error and check again:\n",
+        paint(FAIL, "✗"),
+        step.number
+    );
+    if let Some(output) = &report.cargo_output {
+        // The parser found no rustc error: show cargo's own words rather than nothing.
+        println!("{output}");
+        return;
+    }
+    for error in &report.errors {
+        println!("{error}\n");
+    }
+    if report.hidden_errors > 0 {
+        println!(
+            "{}",
+            paint(
+                DIM,
+                format!(
+                    "...and {} more error(s): `cargo workshop check {:02} --verbose` shows them.",
+                    report.hidden_errors, step.number
+                )
+            )
+        );
+    }
+}
+
+fn print_results(step: &Step, report: &CheckReport, options: CheckOptions) {
+    println!();
+    for exercise in &report.exercises {
+        let mark = if exercise.passes() {
+            paint(PASS, "✓")
+        } else {
+            paint(FAIL, "✗")
+        };
+        println!(
+            " {mark} {:<14} {}/{} {}",
+            exercise.name,
+            exercise.passed,
+            exercise.total,
+            paint(DIM, exercise.file.display())
+        );
+    }
+    if report.groups.is_empty() {
+        return;
+    }
+    println!();
+    for group in &report.groups {
+        if group.tests.len() > 1 {
+            println!(" These {} tests fail the same way:", group.tests.len());
+        }
+        for (name, target) in &group.tests {
+            println!(
+                " {} {} {}",
+                paint(FAIL, "✗"),
+                name,
+                paint(DIM, format!("(tests/{target}.rs)"))
+            );
+        }
+        if let Some(message) = &group.message {
+            let limit = if options.verbose { usize::MAX } else { 30 };
+            for line in message.lines().take(limit) {
+                println!("     {line}");
+            }
+        }
+        println!();
+    }
+    if report.hidden_failures > 0 {
+        println!(
+            "{}",
+            paint(
+                DIM,
+                format!(
+                    "...and {} more failing test(s) in later exercises, which often use this one, so fix it first (`cargo workshop check {:02} --verbose` shows them).",
+                    report.hidden_failures, step.number
+                )
+            )
+        );
+    }
+    print_summary(step, report);
+}
+
+fn print_summary(step: &Step, report: &CheckReport) {
+    println!(
+        "{} of {} tests pass. Stuck? `cargo workshop hint {:02}`. Chapter: {}",
+        report.passed,
+        report.total,
+        step.number,
+        paint(PATH, step.chapter().display())
+    );
+}
+
+/// Why an exercise's tests do not all count, in words a learner can act on.
+pub fn problem_in_words(
+    step: &Step,
+    exercise: &ExerciseLine,
+    problem: &Problem,
+    limit: std::time::Duration,
+) -> String {
+    let name = &exercise.name;
+    let test_file = step
+        .exercises
+        .iter()
+        .find(|e| &e.name == name)
+        .map(|e| format!("tests/{}.rs", e.test))
+        .unwrap_or_default();
+    match problem {
+        Problem::Missing => format!(
+            "the tests of `{name}` did not run: {test_file} is missing or is no longer a test. \
+             `cargo workshop reset {:02} --tests` puts the workshop's tests back.",
+            step.number
+        ),
+        Problem::Crashed(Crash::StackOverflow { test }) => format!(
+            "the tests of `{name}` crashed: stack overflow in your code{} — a function that calls itself forever?",
+            test.as_ref()
+                .map(|t| format!(" (in the test `{t}`)"))
+                .unwrap_or_default()
+        ),
+        Problem::Crashed(Crash::Signal(signal)) => {
+            let guess = if signal.starts_with("SIGKILL") {
+                "Out of memory? Look for a collection that grows forever."
+            } else if signal.starts_with("SIGABRT") {
+                "A panic inside a `Drop` while already panicking, or `std::process::abort`?"
+            } else if signal.starts_with("SIGSEGV") || signal.starts_with("SIGBUS") {
+                "An `unsafe` block reading memory it should not?"
+            } else {
+                "Something stopped the test program from outside, or your code ended it."
+            };
+            format!(
+                "the tests of `{name}` crashed ({signal}) before they could all report, so they count as failing. {guess}"
+            )
+        }
+        Problem::Crashed(Crash::Exit(status)) => format!(
+            "the tests of `{name}` stopped before they could all report ({status}), so they count as failing. \
+             Does your code call `std::process::exit`?"
+        ),
+        Problem::TimedOut => format!(
+            "the tests of `{name}` ({test_file}) were still running after {} s, so the check stopped them; \
+             they count as failing. Look for a loop that never ends, or a future that returns Pending and is never woken. \
+             (`cargo workshop check {:02} --timeout SECONDS` changes the limit.)",
+            limit.as_secs(),
+            step.number
+        ),
+        Problem::Incomplete {
+            reported,
+            announced,
+        } => format!(
+            "only {reported} of the {announced} tests of `{name}` reported a result, so the others count as failing; \
+             `cargo workshop check {:02} --raw` shows cargo's whole output.",
+            step.number
+        ),
+    }
+}
+
+/// The line generation puts at the top of each exercise's `lib.rs` to keep the
+/// unfinished stubs quiet; once the step passes it has done its job.
+const STUB_ALLOW_NOTE: &str = "Delete this line when you are done.";
+
+fn remind_to_remove_allow(workshop: &Workshop, step: &Step) {
+    let lib = step.exercise_dir().join("src/lib.rs");
+    let still_there = std::fs::read_to_string(workshop.path(&lib))
+        .is_ok_and(|text| text.contains(STUB_ALLOW_NOTE));
+    if still_there {
+        println!(
+            "Tidy up: at the top of {}, delete the `#![allow(...)]` line, the comment above it and one blank line; they only kept the unfinished stubs quiet.",
+            paint(PATH, lib.display())
+        );
+    }
+}
+
+/// Compiler warnings in the learner's own files: all of them once the tests pass
+/// (a passing step with an unused import is not quite done), a count before that.
+fn print_warnings(step: &Step, report: &CheckReport, in_full: bool) {
+    if report.warnings.is_empty() {
+        return;
+    }
+    if in_full {
+        println!(
+            "\n{} the compiler warns about your code:\n",
+            paint(WARN, "Note:")
+        );
+        for warning in &report.warnings {
+            println!("{warning}\n");
+        }
+    } else {
+        println!(
+            "{}",
+            paint(
+                DIM,
+                format!(
+                    "({} compiler warning(s) in your code; `cargo workshop check {:02} --verbose` shows them.)",
+                    report.warnings.len(),
+                    step.number
+                )
+            )
+        );
+    }
+}
+
+/// The report in a few words, for `check --all`.
+pub fn one_line(report: &CheckReport) -> String {
+    if !report.compiled {
+        return paint(FAIL, "does not compile");
+    }
+    let mut text = format!("{} of {} tests pass", report.passed, report.total);
+    let problems = report
+        .exercises
+        .iter()
+        .filter(|e| e.problem.is_some())
+        .count();
+    if problems > 0 {
+        text.push_str(&format!(
+            ", {problems} exercise(s) whose tests crashed, hung or did not run"
+        ));
+    }
+    if !report.changed_tests.is_empty() {
+        text.push_str(", with edited tests");
+    }
+    paint(if report.done { PASS } else { WARN }, text)
+}
