@@ -225,6 +225,7 @@ pub fn verify(workshop: &Workshop, run_tests: bool) -> Result<bool> {
         doctests_are_off(step, &files, &mut report);
     }
     summary_lists_every_page(workshop, &mut report)?;
+    minimum_rust_agrees(workshop, &mut report)?;
 
     println!("{}", paint(TITLE, "Formatting"));
     let status = Command::new(cargo())
@@ -393,6 +394,56 @@ fn doctests_are_off(step: &Step, files: &Files, report: &mut Report) {
             step.exercise_crate()
         ),
     );
+}
+
+/// Where the workshop tells learners which Rust they need.
+const MINIMUM_RUST_STATED_IN: &[&str] = &["README.md", "book/src/setup.md"];
+
+/// The Rust a learner is promised ("1.88 or newer" in README and the setup
+/// chapter) is the workspace's `rust-version`, which cargo enforces and `doctor`
+/// reads: one promise, stated the same everywhere. CI tests on that version when
+/// it is installed (see CONTRIBUTING.md).
+fn minimum_rust_agrees(workshop: &Workshop, report: &mut Report) -> Result<()> {
+    let declared = std::fs::read_to_string(workshop.path("Cargo.toml"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|manifest| {
+            let package = match manifest.get("workspace") {
+                Some(workspace) => workspace.get("package")?.clone(),
+                None => manifest.get("package")?.clone(),
+            };
+            package.get("rust-version")?.as_str().map(str::to_owned)
+        });
+    for file in MINIMUM_RUST_STATED_IN {
+        let Ok(text) = std::fs::read_to_string(workshop.path(file)) else {
+            continue;
+        };
+        for stated in stated_minimums(&text) {
+            let agrees = declared.as_deref() == Some(stated.as_str());
+            report.check(
+                agrees,
+                format!(
+                    "{file} promises Rust {stated} or newer, and the workspace's rust-version is {}",
+                    declared.as_deref().unwrap_or("not set")
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Every version in "X.Y or newer" in `text`.
+fn stated_minimums(text: &str) -> Vec<String> {
+    text.match_indices(" or newer")
+        .filter_map(|(at, _)| {
+            let version = text[..at]
+                .rsplit(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .next()?;
+            let version = version.trim_matches('.');
+            (version.contains('.') && version.chars().next()?.is_ascii_digit())
+                .then(|| version.to_owned())
+        })
+        .collect()
 }
 
 /// The book's table of contents links every chapter and every generated solution
@@ -648,6 +699,15 @@ pub fn measure_check(workshop: &Workshop, step: &Step, runs: usize) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stated_minimum_rust_is_found_in_prose() {
+        assert_eq!(
+            stated_minimums("You need a Rust toolchain (1.88 or newer) and git, or newer tools."),
+            vec!["1.88".to_owned()],
+            "the version before \"or newer\", and nothing for words before it"
+        );
+    }
 
     #[test]
     fn todo_messages_are_read_across_lines_and_past_parentheses_in_strings() {

@@ -99,3 +99,33 @@ fn verify_advice_about_a_learners_edits_does_not_tell_them_to_generate() {
         "{shown}"
     );
 }
+
+#[test]
+fn verify_fails_when_readme_promises_another_rust_than_the_workspace_declares() {
+    let w = tiny_workshop();
+    let manifest = std::fs::read_to_string(w.path().join("Cargo.toml")).unwrap();
+    write(
+        w.path(),
+        "Cargo.toml",
+        &format!("{manifest}\n[workspace.package]\nrust-version = \"1.88\"\n"),
+    );
+    write(w.path(), "README.md", "You need Rust (1.88 or newer).\n");
+    let (code, shown) = verify(w.path());
+    assert_eq!(code, Some(0), "the same version in both is kept: {shown}");
+    assert!(
+        shown.contains(
+            "✓ README.md promises Rust 1.88 or newer, and the workspace's rust-version is 1.88"
+        ),
+        "{shown}"
+    );
+
+    write(w.path(), "README.md", "You need Rust (1.85 or newer).\n");
+    let (code, shown) = verify(w.path());
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(
+        shown.contains(
+            "✗ README.md promises Rust 1.85 or newer, and the workspace's rust-version is 1.88"
+        ),
+        "{shown}"
+    );
+}
