@@ -118,10 +118,15 @@ pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Resul
 
     let keys = Keys::new();
     let clear = std::io::stdout().is_terminal();
-    // What each step looked like when it was last checked: one save often
-    // arrives as several file events, some during the check, and they must not
-    // start a second identical check.
+    // What each step looked like when it was last checked, or when watch
+    // started: one save often arrives as several file events, some during the
+    // check, and they must not start a second identical check. And on some
+    // systems reading a file is an event too (cargo reads every step's
+    // Cargo.toml), which must not check a step nobody changed.
     let mut checked: HashMap<u8, String> = HashMap::new();
+    for step in workshop.steps() {
+        checked.insert(step.number, progress::fingerprint(workshop, step)?);
+    }
     let mut focus = first;
     let mut next = Some((first, Reason::Started));
     let mut runs = 0;

@@ -87,6 +87,16 @@ fn watch_moves_on_when_a_step_passes_and_rechecks_any_step_that_is_saved() {
     let at = watch.wait_for(at, "UTC · step 00: A tiny step ━━");
     let at = watch.wait_for(at, "Watching step 00");
 
+    // Reading a file is an event on Linux (cargo reads every step's Cargo.toml),
+    // but it changes nothing and must not start a check.
+    std::fs::read_to_string(w.path().join("steps/01-half/Cargo.toml")).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        !watch.output.lock().unwrap().contains("━━ check 2"),
+        "reading a file of step 01 started a check:\n{}",
+        watch.output.lock().unwrap()
+    );
+
     write(
         w.path(),
         "steps/00-tiny/src/lib.rs",
@@ -112,6 +122,13 @@ fn watch_moves_on_when_a_step_passes_and_rechecks_any_step_that_is_saved() {
     // Keys without a terminal come as lines: h shows the hint of the step watched.
     watch.type_line("h");
     watch.wait_for(at, "Multiply by two.");
+    let all = watch.output.lock().unwrap().clone();
+    assert_eq!(
+        all.matches("━━ check ").count(),
+        4,
+        "four checks: the first, the save, the move to step 01 and the save in \
+         step 00; cargo reading a step's files is not a save:\n{all}"
+    );
     watch.type_line("q");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
