@@ -179,6 +179,17 @@ pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Resul
             Wake::Key(Key::Hint) => {
                 println!();
                 learner::hint(workshop, focus, false)?;
+                let again = if keys.single() { "h" } else { "h then Enter" };
+                println!(
+                    "{}",
+                    paint(
+                        DIM,
+                        format!(
+                            "Still watching step {:02}. {again}: the next hint",
+                            focus.number
+                        )
+                    )
+                );
             }
             Wake::Saved(mut paths) => {
                 // Reading a file is an event too on some systems (the check
