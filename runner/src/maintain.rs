@@ -11,8 +11,8 @@ use crate::backup::backup_files;
 use crate::edits::{self, ChangeKind};
 use crate::generate::{self, Drift, Files, Variant};
 use crate::manifest::{Step, Workshop};
-use crate::testrun::{self, Status, cargo};
-use crate::ui::{DIM, FAIL, PASS, TITLE, paint};
+use crate::testrun::{self, Crash, Problem, Status, cargo};
+use crate::ui::{DIM, FAIL, PASS, TITLE, WARN, paint};
 
 /// `generate [STEP] [--force]`: rewrites `steps/NN-slug/` and the generated book
 /// pages, of one step or of all.
@@ -72,7 +72,7 @@ pub fn generate_steps(workshop: &Workshop, only: Option<&Step>, force: bool) -> 
     // Without the record the next run falls back on git, so a failure here costs
     // at most a `--force`: worth a warning, not an error.
     if let Err(e) = record.save(workshop) {
-        anstream::eprintln!("warning: {e:#}");
+        anstream::eprintln!("{} {e:#}", paint(WARN, "warning:"));
     }
     println!(
         "Generated {} exercise crate(s) and their book pages ({} existing files changed).",
@@ -595,18 +595,43 @@ fn solution_passes(workshop: &Workshop, step: &Step, report: &mut Report) -> Res
             run.passed() + run.failed()
         ),
     );
+    // A binary that crashes or stops early reports no failure for the tests it
+    // never ran, so "nothing failed" is not enough: every test must have run.
     for exercise in &step.exercises {
         let count = run.of_target(&exercise.test).count();
-        report.check(
-            count > 0,
-            format!(
-                "exercise {}/{} has tests ({count})",
-                step.id(),
-                exercise.name
-            ),
+        let what = format!(
+            "exercise {}/{} has tests ({count}) and they all ran",
+            step.id(),
+            exercise.name
         );
+        match run.problem(&exercise.test) {
+            None => report.check(count > 0, what),
+            Some(problem) => report.check(false, format!("{what}: {}", in_words(&problem))),
+        }
     }
     Ok(())
+}
+
+/// A test binary's problem, in the few words a maintainer needs.
+fn in_words(problem: &Problem) -> String {
+    match problem {
+        Problem::Missing => "its test binary did not run".to_owned(),
+        Problem::Crashed(Crash::StackOverflow { test }) => match test {
+            Some(test) => format!("the test binary crashed: stack overflow in {test}"),
+            None => "the test binary crashed: stack overflow".to_owned(),
+        },
+        Problem::Crashed(Crash::Signal(signal)) => {
+            format!("the test binary crashed: {signal}")
+        }
+        Problem::Crashed(Crash::Exit(status)) => {
+            format!("the test binary stopped before the end ({status})")
+        }
+        Problem::TimedOut => "the test binary was stopped by the time limit".to_owned(),
+        Problem::Incomplete {
+            reported,
+            announced,
+        } => format!("the test binary reported {reported} of the {announced} tests it announced"),
+    }
 }
 
 fn exercise_fails(workshop: &Workshop, step: &Step, report: &mut Report) -> Result<()> {

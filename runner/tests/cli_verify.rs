@@ -129,3 +129,26 @@ fn verify_fails_when_readme_promises_another_rust_than_the_workspace_declares() 
         "{shown}"
     );
 }
+
+#[test]
+fn verify_fails_on_a_solution_whose_test_binary_crashes() {
+    let w = tiny_workshop();
+    write(
+        w.path(),
+        "solutions/00-tiny/tests/double.rs",
+        &format!(
+            "{SOLUTION_TEST}\n#[test]\nfn stops_the_binary() {{\n    std::process::abort();\n}}\n"
+        ),
+    );
+    assert!(workshop(w.path(), &["generate"]).status.success());
+    // The full verify: the tiny workshop has no runner or cross-step package, so
+    // that check fails too; what matters is the solution's line.
+    let out = workshop(w.path(), &["verify"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(
+        shown.contains("✗ exercise 00-tiny/double has tests")
+            && shown.contains("and they all ran: the test binary crashed"),
+        "a solution whose tests abort must not pass verify:\n{shown}"
+    );
+}
