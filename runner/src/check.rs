@@ -72,6 +72,9 @@ pub struct ExerciseLine {
     pub total: usize,
     /// Why its tests cannot all count: a crash, the time limit, no test binary.
     pub problem: Option<Problem>,
+    /// With a problem: the tests of its file that never reported a result (the
+    /// one that hung or crashed is among them).
+    pub silent: Vec<String>,
 }
 
 impl ExerciseLine {
@@ -108,7 +111,7 @@ pub fn check_all(workshop: &Workshop, options: CheckOptions) -> Result<bool> {
             let state = paint(DIM, "not started");
             (
                 false,
-                format!("   {:02} {:<44} {state}", step.number, step.title),
+                format!("   {:02} {:<48} {state}", step.number, step.title),
             )
         } else {
             let report = run_check(workshop, step, options)?;
@@ -120,7 +123,7 @@ pub fn check_all(workshop: &Workshop, options: CheckOptions) -> Result<bool> {
             let state = report::one_line(&report);
             (
                 report.done,
-                format!(" {mark} {:02} {:<44} {state}", step.number, step.title),
+                format!(" {mark} {:02} {:<48} {state}", step.number, step.title),
             )
         };
         if passes {
@@ -178,27 +181,49 @@ fn run_check(workshop: &Workshop, step: &Step, options: CheckOptions) -> Result<
     if let Err(e) = progress.save(workshop) {
         eprintln!("{} {e:#}", paint(WARN, "warning:"));
     }
-    let declared = |o: &TestOutcome| declared_at(workshop, step, o);
+    let tests_dir = workshop.path(step.exercise_dir()).join("tests");
+    let source =
+        |target: &str| std::fs::read_to_string(tests_dir.join(format!("{target}.rs"))).ok();
     Ok(build_report(
         step,
         &run,
         changed_tests,
         done,
         options.verbose,
-        declared,
+        source,
     ))
 }
 
-/// Works out what to show from a test run. `declared_at` gives where a test is
-/// written in its file, so failures come in the order the file teaches them.
+/// Works out what to show from a test run. `test_source` gives the text of a
+/// test target's file (`apply` for `tests/apply.rs`), if there is one: failures
+/// come in the order the file teaches them, and a test that never reported is
+/// named.
 pub fn build_report(
     step: &Step,
     run: &TestRun,
     changed_tests: Vec<PathBuf>,
     done: bool,
     all: bool,
-    declared_at: impl Fn(&TestOutcome) -> usize,
+    test_source: impl Fn(&str) -> Option<String>,
 ) -> CheckReport {
+    let mut sources = std::collections::HashMap::new();
+    let mut source_of = |target: &str| -> String {
+        sources
+            .entry(target.to_owned())
+            .or_insert_with(|| test_source(target).unwrap_or_default())
+            .clone()
+    };
+    let mut declared = std::collections::HashMap::new();
+    for outcome in &run.outcomes {
+        let position = declared_in(&source_of(&outcome.target), &outcome.name);
+        declared.insert((outcome.target.clone(), outcome.name.clone()), position);
+    }
+    let declared_at = |o: &TestOutcome| {
+        declared
+            .get(&(o.target.clone(), o.name.clone()))
+            .copied()
+            .unwrap_or(usize::MAX)
+    };
     let mut report = CheckReport {
         changed_tests,
         compiled: run.compiled,
@@ -243,7 +268,19 @@ pub fn build_report(
                 .count(),
             total: outcomes.len() + run.unreported(&exercise.test),
             problem: run.problem(&exercise.test),
+            silent: Vec::new(),
         });
+        let line = report.exercises.last_mut().expect("just pushed");
+        if line.problem.is_some() {
+            let reported: Vec<&str> = run
+                .of_target(&exercise.test)
+                .map(|o| o.name.as_str())
+                .collect();
+            line.silent = test_names(&source_of(&exercise.test))
+                .into_iter()
+                .filter(|name| !reported.contains(&name.as_str()))
+                .collect();
+        }
     }
     let (groups, hidden) = failure_groups(step, run, all, declared_at);
     report.groups = groups;
@@ -283,7 +320,12 @@ pub fn failure_groups(
     let mut groups: Vec<FailureGroup> = Vec::new();
     for outcome in shown {
         let test = (outcome.name.clone(), outcome.target.clone());
-        match groups.iter_mut().find(|g| g.message == outcome.message) {
+        // Tests without a message (their binary crashed before printing it) do
+        // not fail "the same way": nothing says so.
+        let same = groups
+            .iter_mut()
+            .find(|g| g.message.is_some() && g.message == outcome.message);
+        match same {
             Some(group) => group.tests.push(test),
             None => groups.push(FailureGroup {
                 message: outcome.message.clone(),
@@ -304,18 +346,45 @@ fn own_warnings(step: &Step, run: &TestRun) -> Vec<String> {
         .collect()
 }
 
-/// Where a test is declared in its file (a byte position), so failures can be shown
-/// in the order their file teaches; tests that cannot be found come last.
-fn declared_at(workshop: &Workshop, step: &Step, outcome: &TestOutcome) -> usize {
-    let file = workshop
-        .path(step.exercise_dir())
-        .join("tests")
-        .join(format!("{}.rs", outcome.target));
-    let name = outcome.name.rsplit("::").next().unwrap_or(&outcome.name);
-    std::fs::read_to_string(file)
-        .ok()
-        .and_then(|text| text.find(&format!("fn {name}(")))
-        .unwrap_or(usize::MAX)
+/// Where a test is declared in its file's text (a byte position), so failures
+/// can be shown in the order the file teaches; tests not found come last.
+fn declared_in(source: &str, test: &str) -> usize {
+    let name = test.rsplit("::").next().unwrap_or(test);
+    source.find(&format!("fn {name}(")).unwrap_or(usize::MAX)
+}
+
+/// The names of the functions a test file marks as tests (`#[test]`,
+/// `#[tokio::test]`...), in the order they are written. Tests made by macros
+/// (proptest's) are not found; this names tests, it does not count them.
+pub fn test_names(source: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut marked = false;
+    for line in source.lines() {
+        let line = line.trim_start();
+        if line.starts_with("#[") {
+            let attribute = line.split(']').next().unwrap_or(line);
+            if attribute == "#[test"
+                || attribute.ends_with("::test")
+                || attribute.contains("::test(")
+            {
+                marked = true;
+            }
+            continue;
+        }
+        if let Some(at) = line.find("fn ") {
+            if marked {
+                let name: String = line[at + 3..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty() {
+                    names.push(name);
+                }
+            }
+            marked = false;
+        }
+    }
+    names
 }
 
 #[cfg(test)]
@@ -437,13 +506,48 @@ mod tests {
     }
 
     #[test]
+    fn the_tests_that_never_reported_are_named_from_their_file() {
+        let file = "#[test]\nfn get_a() {}\n\n#[tokio::test(flavor = \"current_thread\")]\nasync fn get_b() {}\n\nfn helper() {}\n";
+        assert_eq!(test_names(file), ["get_a", "get_b"]);
+        let mut hung = run(vec![outcome("accessors", "get_a", Status::Passed, None)]);
+        hung.timed_out = Some("accessors".into());
+        let source = |target: &str| (target == "accessors").then(|| file.to_owned());
+        let report = build_report(&step(), &hung, Vec::new(), false, false, source);
+        assert_eq!(report.exercises[0].problem, Some(Problem::TimedOut));
+        assert_eq!(report.exercises[0].silent, ["get_b"]);
+    }
+
+    #[test]
+    fn failures_come_in_the_order_their_file_declares_them() {
+        let run = run(vec![
+            outcome("accessors", "second", Status::Failed, Some("b")),
+            outcome("accessors", "first", Status::Failed, Some("a")),
+        ]);
+        let file = "#[test]\nfn first() {}\n#[test]\nfn second() {}\n";
+        let report = build_report(&step(), &run, Vec::new(), false, false, |_| {
+            Some(file.to_owned())
+        });
+        assert_eq!(report.groups[0].tests[0].0, "first");
+    }
+
+    #[test]
+    fn tests_without_a_message_are_never_said_to_fail_the_same_way() {
+        let run = run(vec![
+            outcome("accessors", "get_a", Status::Failed, None),
+            outcome("accessors", "get_b", Status::Failed, None),
+        ]);
+        let (groups, _) = failure_groups(&step(), &run, false, by_last_letter);
+        assert_eq!(groups.len(), 2, "{groups:?}");
+    }
+
+    #[test]
     fn a_compile_failure_shows_the_first_error_and_counts_the_rest() {
         let run = TestRun {
             compiled: false,
             errors: vec!["error[E1]".into(), "error[E2]".into()],
             ..TestRun::default()
         };
-        let report = build_report(&step(), &run, Vec::new(), false, false, by_last_letter);
+        let report = build_report(&step(), &run, Vec::new(), false, false, |_| None);
         assert_eq!(report.errors, ["error[E1]"]);
         assert_eq!(report.hidden_errors, 1);
         assert!(report.exercises.is_empty());
@@ -456,7 +560,7 @@ mod tests {
             outcome("accessors", "slow", Status::Ignored, None),
             outcome("apply", "apply_a", Status::Failed, Some("x")),
         ]);
-        let report = build_report(&step(), &run, Vec::new(), false, false, by_last_letter);
+        let report = build_report(&step(), &run, Vec::new(), false, false, |_| None);
         assert_eq!(
             (report.exercises[0].passed, report.exercises[0].total),
             (1, 1)
@@ -471,7 +575,7 @@ mod tests {
         let mut crashed = run(vec![outcome("accessors", "get_a", Status::Passed, None)]);
         crashed.targets[0].announced = Some(3);
         crashed.targets[0].finished = false;
-        let report = build_report(&step(), &crashed, Vec::new(), false, false, by_last_letter);
+        let report = build_report(&step(), &crashed, Vec::new(), false, false, |_| None);
         assert_eq!(
             (report.exercises[0].passed, report.exercises[0].total),
             (1, 3)

@@ -25,6 +25,16 @@ pub fn show_progress(workshop: &Workshop) -> Result<()> {
                     format!("{} of {} tests pass, with edited tests", r.passed, r.total),
                 ),
             ),
+            StepState::Checked(r) if !r.all_ran => (
+                "✗",
+                paint(
+                    FAIL,
+                    format!(
+                        "{} of {} tests pass; some crashed, hung or did not run",
+                        r.passed, r.total
+                    ),
+                ),
+            ),
             s if s.is_done() => ("✓", paint(PASS, "done")),
             StepState::Checked(r) => (
                 "…",

@@ -28,22 +28,10 @@ pub fn print(workshop: &Workshop, step: &Step, report: &CheckReport, options: Ch
         return;
     }
     print_results(step, report, options);
-    let problems: Vec<_> = report
-        .exercises
-        .iter()
-        .filter_map(|e| Some((e, e.problem.as_ref()?)))
-        .collect();
-    for (exercise, problem) in &problems {
-        println!(
-            "\n{} {}",
-            paint(FAIL, "✗"),
-            problem_in_words(step, exercise, problem, options.limit)
-        );
-    }
-    if !problems.is_empty() && report.groups.is_empty() {
-        print_summary(step, report);
-    }
-    print_warnings(step, report, report.done || options.verbose);
+    // A crash or a hang is the first thing to fix, and the compiler's warnings
+    // often name its cause ("function cannot return without recursing").
+    let crashed = report.exercises.iter().any(|e| e.problem.is_some());
+    print_warnings(step, report, report.done || crashed || options.verbose);
     if report.done {
         println!(
             "\n{} Step {:02} is done. Compare with the reference: `cargo workshop diff {:02}`.",
@@ -107,7 +95,20 @@ fn print_results(step: &Step, report: &CheckReport, options: CheckOptions) {
             paint(DIM, exercise.file.display())
         );
     }
+    for exercise in &report.exercises {
+        if let Some(problem) = &exercise.problem {
+            println!(
+                "\n{} {}",
+                paint(FAIL, "✗"),
+                problem_in_words(step, exercise, problem, options.limit)
+            );
+        }
+    }
+    let crashed = report.exercises.iter().any(|e| e.problem.is_some());
     if report.groups.is_empty() {
+        if crashed {
+            print_summary(step, report);
+        }
         return;
     }
     println!();
@@ -128,7 +129,10 @@ fn print_results(step: &Step, report: &CheckReport, options: CheckOptions) {
             for line in message.lines().take(limit) {
                 println!("     {line}");
             }
+            println!();
         }
+    }
+    if report.groups.last().is_some_and(|g| g.message.is_none()) {
         println!();
     }
     if report.hidden_failures > 0 {
@@ -164,13 +168,24 @@ pub fn problem_in_words(
     limit: std::time::Duration,
 ) -> String {
     let name = &exercise.name;
+    let silent = match exercise.silent.as_slice() {
+        [] => String::new(),
+        [one] => format!(" The test that never finished: `{one}`."),
+        many => format!(
+            " The tests that never finished: {}.",
+            many.iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
     let test_file = step
         .exercises
         .iter()
         .find(|e| &e.name == name)
         .map(|e| format!("tests/{}.rs", e.test))
         .unwrap_or_default();
-    match problem {
+    let words = match problem {
         Problem::Missing => format!(
             "the tests of `{name}` did not run: {test_file} is missing or is no longer a test. \
              `cargo workshop reset {:02} --tests` puts the workshop's tests back.",
@@ -207,6 +222,11 @@ pub fn problem_in_words(
             limit.as_secs(),
             step.number
         ),
+        Problem::Incomplete { announced: 0, .. } => format!(
+            "the tests of `{name}` reported no result at all, so they count as failing. \
+             Does the step's Cargo.toml still run {test_file} as a test? `cargo workshop check {:02} --raw` shows cargo's whole output.",
+            step.number
+        ),
         Problem::Incomplete {
             reported,
             announced,
@@ -215,6 +235,11 @@ pub fn problem_in_words(
              `cargo workshop check {:02} --raw` shows cargo's whole output.",
             step.number
         ),
+    };
+    if matches!(problem, Problem::Missing) {
+        words
+    } else {
+        words + &silent
     }
 }
 

@@ -534,6 +534,16 @@ pub fn describe_case(case: &CompileFailCase) -> String {
             "{} does not fail to compile the way the test expects: the compiler's message differs.",
             case.path
         ),
+        _ if case
+            .details
+            .contains("Expected test case to fail to compile, but it succeeded") =>
+        {
+            format!(
+                "{} is a program that must not compile, but with your code it compiles. \
+                 Read it: what it does is what your types must make impossible.",
+                case.path
+            )
+        }
         _ => format!(
             "{}: {}",
             case.path,
@@ -557,7 +567,7 @@ pub fn describe_case(case: &CompileFailCase) -> String {
             }
             text.push_str(&format!("\n{sign} {}", change.value().trim_end()));
         }
-    } else if case.verdict != "mismatch" {
+    } else if case.verdict != "mismatch" && !text.contains("must not compile") {
         for line in case.details.lines().skip(1).take(20) {
             text.push_str(&format!("\n{line}"));
         }
@@ -969,6 +979,21 @@ test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; 
         assert!(
             !message.contains("--> tests/ui"),
             "equal lines are left out: {message}"
+        );
+    }
+
+    #[test]
+    fn a_compile_fail_case_that_compiles_is_explained() {
+        let case = CompileFailCase {
+            target: "typestate".into(),
+            path: "tests/ui/expire_after_pay.rs".into(),
+            verdict: "error".into(),
+            details: "Expected test case to fail to compile, but it succeeded.".into(),
+        };
+        let text = describe_case(&case);
+        assert!(
+            text.starts_with("tests/ui/expire_after_pay.rs is a program that must not compile"),
+            "{text}"
         );
     }
 }
