@@ -1,6 +1,6 @@
 //! `watch` as a learner uses it: the real binary, in a throwaway two-step
-//! workshop, fed saves and lines (there is no terminal here, so keys come as
-//! lines; single keys need a terminal and are tried by hand in a terminal).
+//! workshop, fed saves and lines. Without a terminal keys come as lines; on
+//! Linux, util-linux's `script` gives watch a terminal, for the single keys.
 
 mod common;
 
@@ -18,9 +18,14 @@ struct Watch {
 
 impl Watch {
     fn start(root: &std::path::Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_workshop"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_workshop"));
+        command.arg("watch");
+        Self::spawn(root, command)
+    }
+
+    fn spawn(root: &std::path::Path, mut command: Command) -> Self {
+        let mut child = command
             .current_dir(root)
-            .arg("watch")
             .env("NO_COLOR", "1")
             .env("CARGO_TARGET_DIR", root.join("target"))
             .stdin(Stdio::piped())
@@ -66,9 +71,24 @@ impl Watch {
     }
 
     fn type_line(&mut self, line: &str) {
+        self.type_keys(&format!("{line}\n"));
+    }
+
+    fn type_keys(&mut self, keys: &str) {
         let stdin = self.child.stdin.as_mut().unwrap();
-        writeln!(stdin, "{line}").unwrap();
+        write!(stdin, "{keys}").unwrap();
         stdin.flush().unwrap();
+    }
+
+    fn wait_for_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "watch did not quit");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
@@ -130,15 +150,41 @@ fn watch_moves_on_when_a_step_passes_and_rechecks_any_step_that_is_saved() {
          step 00; cargo reading a step's files is not a save:\n{all}"
     );
     watch.type_line("q");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = watch.child.try_wait().unwrap() {
-            assert!(status.success(), "q must end watch cleanly");
-            break;
-        }
-        assert!(Instant::now() < deadline, "watch did not quit on q");
-        std::thread::sleep(Duration::from_millis(50));
+    assert!(watch.wait_for_exit().success(), "q must end watch cleanly");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn in_a_terminal_single_keys_act_without_enter_and_the_terminal_is_restored() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("util-linux's script is not installed: skipping");
+        return;
     }
+    let w = tiny_workshop();
+    // `script` runs watch in a terminal of its own, then `stty` shows whether
+    // that terminal is back in line mode (icanon) after watch quits.
+    let mut command = Command::new("script");
+    command.args(["-q", "-f", "-e", "-c"]).arg(format!(
+        "'{}' watch; stty -a",
+        env!("CARGO_BIN_EXE_workshop")
+    ));
+    command.arg("/dev/null");
+    let mut watch = Watch::spawn(w.path(), command);
+    let at = watch.wait_for(0, "Enter: check again · h: hint · q: quit");
+    watch.type_keys("h");
+    let at = watch.wait_for(at, "Multiply by two.");
+    watch.type_keys("q");
+    assert!(watch.wait_for_exit().success(), "q must end watch cleanly");
+    let all = watch.output.lock().unwrap().clone();
+    assert!(
+        all.contains("\x1b[2J"),
+        "in a terminal each check starts on a cleared screen:\n{all}"
+    );
+    let after = &all[at..];
+    assert!(
+        after.contains(" icanon") && !after.contains("-icanon"),
+        "after watch quits, the terminal must be back in line mode:\n{after}"
+    );
 }
 
 #[test]
