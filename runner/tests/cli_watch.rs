@@ -227,3 +227,21 @@ fn waiting_for_another_cargos_build_lock_is_said_not_silent() {
         "{shown}"
     );
 }
+
+#[test]
+fn when_every_step_passes_watch_congratulates_and_ends() {
+    let w = tiny_workshop();
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 {\n    x * 2\n}\n",
+    );
+    assert!(workshop(w.path(), &["check", "0"]).status.success());
+    let out = workshop(w.path(), &["watch"]);
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains("every step of the workshop passes"),
+        "a finished workshop is congratulated, not watched forever:\n{shown}"
+    );
+}
