@@ -123,9 +123,9 @@ pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Resul
     // check, and they must not start a second identical check. And on some
     // systems reading a file is an event too (cargo reads every step's
     // Cargo.toml), which must not check a step nobody changed.
-    let mut checked: HashMap<u8, String> = HashMap::new();
+    let mut checked: HashMap<u8, Option<String>> = HashMap::new();
     for step in workshop.steps() {
-        checked.insert(step.number, progress::fingerprint(workshop, step)?);
+        checked.insert(step.number, fingerprint(workshop, step));
     }
     let mut focus = first;
     let mut next = Some((first, Reason::Started));
@@ -134,7 +134,7 @@ pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Resul
         if let Some((step, reason)) = next.take() {
             runs += 1;
             open_run(runs, step, &reason, clear);
-            checked.insert(step.number, progress::fingerprint(workshop, step)?);
+            checked.insert(step.number, fingerprint(workshop, step));
             let done = match learner::check(workshop, step, CheckOptions::default()) {
                 Ok(done) => done,
                 Err(e) => {
@@ -146,15 +146,16 @@ pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Resul
             };
             focus = step;
             if done && fixed.is_none() {
-                match step_after(workshop, step)? {
-                    Some(after) => {
+                match step_after(workshop, step) {
+                    Ok(Some(after)) => {
                         next = Some((after, Reason::MovedOn { from: step.number }));
                         continue;
                     }
-                    None => {
+                    Ok(None) => {
                         println!("\n{}", paint(PASS, learner::all_done_message(workshop)));
                         return Ok(());
                     }
+                    Err(e) => println!("{} {e:#}", paint(FAIL, "error:")),
                 }
             }
             let how = if keys.single() {
@@ -178,7 +179,9 @@ pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Resul
             Wake::Key(Key::Recheck) => next = Some((focus, Reason::Asked)),
             Wake::Key(Key::Hint) => {
                 println!();
-                learner::hint(workshop, focus, false)?;
+                if let Err(e) = learner::hint(workshop, focus, false) {
+                    println!("{} {e:#}", paint(FAIL, "error:"));
+                }
                 let again = if keys.single() { "h" } else { "h then Enter" };
                 println!(
                     "{}",
@@ -204,8 +207,11 @@ pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Resul
                     if fixed.is_some_and(|f| f.number != step.number) {
                         continue;
                     }
-                    let now = progress::fingerprint(workshop, step)?;
-                    if checked.get(&step.number) != Some(&now) {
+                    // A fingerprint that cannot be taken (a file gone between
+                    // listing and reading, as editors' temporary files are)
+                    // counts as a change: the check then says what is wrong.
+                    let now = fingerprint(workshop, step);
+                    if now.is_none() || checked.get(&step.number) != Some(&now) {
                         let shown = path
                             .strip_prefix(&workshop.root)
                             .unwrap_or(&path)
@@ -217,6 +223,11 @@ pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Resul
             }
         }
     }
+}
+
+/// The step's fingerprint, or `None` when a file cannot be read right now.
+fn fingerprint(workshop: &Workshop, step: &Step) -> Option<String> {
+    progress::fingerprint(workshop, step).ok()
 }
 
 /// Waits for a save or a key, with the terminal in raw mode only for the wait.
