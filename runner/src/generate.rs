@@ -356,6 +356,88 @@ pub fn compare(root: &Path, dir: &Path, expected: &Files, whole_dir: bool) -> Re
     Ok(drift)
 }
 
+/// A stable 64-bit hash of a file's bytes (FNV-1a), for the record of what
+/// generation wrote. Stable across runner builds and toolchains, unlike std's
+/// hasher, so a record written by one build is read correctly by the next.
+pub fn content_hash(bytes: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// What `generate` wrote on this machine: for each path (relative to the root,
+/// with `/`), the hashes of every version it produced. A file on disk whose hash
+/// is in here came from generation, not from a learner, so a maintainer who
+/// changes a solution twice can regenerate twice without `--force`. A cache: when
+/// `cargo clean` deletes it, git's committed version is the other witness.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct GeneratedRecord {
+    #[serde(default)]
+    pub files: BTreeMap<String, Vec<String>>,
+}
+
+impl GeneratedRecord {
+    fn path(workshop: &Workshop) -> PathBuf {
+        workshop.path("target/workshop/generated.toml")
+    }
+
+    /// The record, or an empty one when there is none or it cannot be read.
+    pub fn load(workshop: &Workshop) -> Self {
+        std::fs::read_to_string(Self::path(workshop))
+            .ok()
+            .and_then(|text| toml::from_str(&text).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn save(&self, workshop: &Workshop) -> Result<()> {
+        let path = Self::path(workshop);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let text = toml::to_string(self).context("cannot write the record of generated files")?;
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// Remembers that generation wrote `text` at `path` (relative to the root).
+    pub fn remember(&mut self, path: &Path, text: &str) {
+        let hashes = self.files.entry(slashed(path)).or_default();
+        let hash = content_hash(text.as_bytes());
+        if !hashes.contains(&hash) {
+            hashes.push(hash);
+        }
+    }
+
+    /// Whether generation once wrote exactly `bytes` at `path`.
+    pub fn wrote(&self, path: &Path, bytes: &[u8]) -> bool {
+        self.files
+            .get(&slashed(path))
+            .is_some_and(|hashes| hashes.contains(&content_hash(bytes)))
+    }
+}
+
+/// A relative path with `/` on every platform, as git and the record spell it.
+fn slashed(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+/// Whether `bytes` is exactly the version of `path` (relative to the workshop root)
+/// in git's last commit. `false` when git, the repository or the file is missing:
+/// then nothing vouches for the file.
+pub fn committed_in_git(workshop: &Workshop, path: &Path, bytes: &[u8]) -> bool {
+    let output = std::process::Command::new("git")
+        .current_dir(&workshop.root)
+        .arg("show")
+        .arg(format!("HEAD:./{}", slashed(path)))
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    output.is_ok_and(|o| o.status.success() && o.stdout == bytes)
+}
+
 /// Writes `files` under `dir`, creating directories as needed.
 pub fn write_files(dir: &Path, files: &Files) -> Result<()> {
     for (relative, text) in files {

@@ -86,6 +86,9 @@ enum Cmd {
     Generate {
         /// Only this step (default: all).
         step: Option<String>,
+        /// Replace a step's files even when they hold someone's work (backed up first).
+        #[arg(long)]
+        force: bool,
     },
     /// Maintainers: time `check STEP` after a save (median of several runs).
     MeasureCheck {
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
     // tests it started too. The usual exit status for a stop is 130.
     let stopping = ctrlc::set_handler(|| {
         workshop::testrun::stop_all();
+        workshop::watch::restore_terminal();
         std::process::exit(130);
     });
     if let Err(e) = stopping {
@@ -178,9 +182,9 @@ fn run(cli: Cli) -> Result<bool> {
             learner::solution(&workshop, workshop.step(&step)?).map(|()| true)
         }
         Cmd::Doctor => Ok(doctor::doctor(&workshop)),
-        Cmd::Generate { step } => {
+        Cmd::Generate { step, force } => {
             let only = step.map(|s| workshop.step(&s)).transpose()?;
-            maintain::generate_steps(&workshop, only).map(|()| true)
+            maintain::generate_steps(&workshop, only, force).map(|()| true)
         }
         Cmd::MeasureCheck { step, runs } => {
             maintain::measure_check(&workshop, workshop.step(&step)?, runs.max(1)).map(|()| true)

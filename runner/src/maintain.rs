@@ -8,21 +8,35 @@ use anstream::println;
 use anyhow::{Context, Result};
 
 use crate::backup::backup_files;
+use crate::edits::{self, ChangeKind};
 use crate::generate::{self, Drift, Files, Variant};
 use crate::manifest::{Step, Workshop};
-use crate::testrun::{self, Status, cargo};
-use crate::ui::{DIM, FAIL, PASS, TITLE, paint};
+use crate::testrun::{self, Crash, Problem, Status, cargo};
+use crate::ui::{DIM, FAIL, PASS, TITLE, WARN, paint};
 
-/// `generate [STEP]`: rewrites `steps/NN-slug/` and the generated book pages, of one
-/// step or of all. Files it replaces or removes are backed up first, in case someone
-/// ran it on a checkout with a learner's work in it.
-pub fn generate_steps(workshop: &Workshop, only: Option<&Step>) -> Result<()> {
-    let mut replaced = Vec::new();
-    let mut plan: Vec<(PathBuf, generate::Files, bool)> = Vec::new();
+/// `generate [STEP] [--force]`: rewrites `steps/NN-slug/` and the generated book
+/// pages, of one step or of all.
+///
+/// `steps/` is also where learners work, and someone may run this in a checkout
+/// with their work in it (the issue that made this rule: six edited exercise files
+/// overwritten and a learner's own file deleted, with no question asked). So it
+/// refuses when a step holds work, unless `force`; and whatever it replaces or
+/// removes is backed up first either way.
+pub fn generate_steps(workshop: &Workshop, only: Option<&Step>, force: bool) -> Result<()> {
     let chosen = |step: &&Step| only.is_none_or(|o| o.number == step.number);
+    let mut record = generate::GeneratedRecord::load(workshop);
+    let mut plan: Vec<(PathBuf, generate::Files, bool)> = Vec::new();
+    let mut work = Vec::new();
     for step in workshop.steps().iter().filter(chosen) {
         let files = generate::generate_step(workshop, step, Variant::Exercise)?;
+        let found = work_in_step(workshop, &record, step, &files)?;
+        if !found.is_empty() {
+            work.push((step, found));
+        }
         plan.push((step.exercise_dir(), files, true));
+    }
+    if !work.is_empty() && !force {
+        anyhow::bail!("{}", refusal(&work, only));
     }
     let mut pages = Files::new();
     for step in workshop.steps().iter().filter(chosen) {
@@ -30,6 +44,7 @@ pub fn generate_steps(workshop: &Workshop, only: Option<&Step>) -> Result<()> {
     }
     plan.push((PathBuf::new(), pages, false));
 
+    let mut replaced = Vec::new();
     for (dir, files, whole_dir) in &plan {
         for drift in generate::compare(&workshop.root, dir, files, *whole_dir)? {
             if let Drift::Changed(p) | Drift::Extra(p) = drift {
@@ -50,6 +65,14 @@ pub fn generate_steps(workshop: &Workshop, only: Option<&Step>) -> Result<()> {
             }
         }
         generate::write_files(&workshop.path(dir), files)?;
+        for (relative, text) in files {
+            record.remember(&dir.join(relative), text);
+        }
+    }
+    // Without the record the next run falls back on git, so a failure here costs
+    // at most a `--force`: worth a warning, not an error.
+    if let Err(e) = record.save(workshop) {
+        anstream::eprintln!("{} {e:#}", paint(WARN, "warning:"));
     }
     println!(
         "Generated {} exercise crate(s) and their book pages ({} existing files changed).",
@@ -57,6 +80,92 @@ pub fn generate_steps(workshop: &Workshop, only: Option<&Step>) -> Result<()> {
         replaced.len()
     );
     Ok(())
+}
+
+/// A file in `steps/` that generation would overwrite or delete, and that holds
+/// someone's work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Work {
+    /// A generated file whose content is neither what generation produces now nor
+    /// anything it produced before.
+    Changed(PathBuf),
+    /// A file generation does not make (a learner's own test or module).
+    Added(PathBuf),
+}
+
+impl std::fmt::Display for Work {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Work::Changed(p) => write!(f, "{} (edited)", p.display()),
+            Work::Added(p) => write!(
+                f,
+                "{} (not made by the workshop; would be deleted)",
+                p.display()
+            ),
+        }
+    }
+}
+
+/// The work in `step` that writing `files` (its fresh generation) would destroy:
+/// the learner's changes by the one rule ([`edits::changes_against`]), less
+/// what generation itself wrote before. A file differing from generation is
+/// not work when generation wrote it earlier (the record of this machine) or it
+/// is the committed version (git's HEAD): that is the previous exercise of a
+/// solution a maintainer has since changed. A removed file is not work either:
+/// generating it back loses nothing.
+fn work_in_step(
+    workshop: &Workshop,
+    record: &generate::GeneratedRecord,
+    step: &Step,
+    files: &Files,
+) -> Result<Vec<Work>> {
+    let mut work = Vec::new();
+    for change in edits::changes_against(workshop, step, files)? {
+        if change.kind == ChangeKind::Removed {
+            continue;
+        }
+        let bytes = std::fs::read(workshop.path(&change.path))
+            .with_context(|| format!("cannot read {}", change.path.display()))?;
+        if record.wrote(&change.path, &bytes)
+            || generate::committed_in_git(workshop, &change.path, &bytes)
+        {
+            continue;
+        }
+        work.push(if change.kind == ChangeKind::Added {
+            Work::Added(change.path)
+        } else {
+            Work::Changed(change.path)
+        });
+    }
+    Ok(work)
+}
+
+/// Why `generate` stops, which files it protects, and the commands for each reader.
+fn refusal(work: &[(&Step, Vec<Work>)], only: Option<&Step>) -> String {
+    let ids: Vec<String> = work.iter().map(|(step, _)| step.id()).collect();
+    let (noun, verb) = if ids.len() == 1 {
+        ("step", "holds")
+    } else {
+        ("steps", "hold")
+    };
+    let mut text = format!(
+        "not generating: {noun} {} {verb} work that generation would overwrite:\n",
+        ids.join(", ")
+    );
+    for (_, files) in work {
+        for file in files {
+            text.push_str(&format!("  {file}\n"));
+        }
+    }
+    let command = match only {
+        Some(step) => format!("cargo workshop generate {:02} --force", step.number),
+        None => "cargo workshop generate --force".to_owned(),
+    };
+    text.push_str(&format!(
+        "Learners: keep your work; `generate` is for maintainers who changed a solution.\n\
+         Maintainers: to replace these files anyway (they are backed up first), run `{command}`."
+    ));
+    text
 }
 
 /// What `verify` found: one line per check.
@@ -107,6 +216,24 @@ pub fn verify(workshop: &Workshop, run_tests: bool) -> Result<bool> {
         "the book's hint and solution pages are generated",
         &drift,
     );
+    let steps_drifted = report.failed.iter().any(|f| f.starts_with("steps"));
+
+    println!("{}", paint(TITLE, "What the learner is given"));
+    for step in workshop.steps() {
+        let files = generate::generate_step(workshop, step, Variant::Exercise)?;
+        stubs_name_their_chapter(step, &files, &mut report);
+        doctests_are_off(step, &files, &mut report);
+    }
+    summary_lists_every_page(workshop, &mut report)?;
+    minimum_rust_agrees(workshop, &mut report)?;
+
+    println!("{}", paint(TITLE, "Formatting"));
+    let status = Command::new(cargo())
+        .current_dir(&workshop.root)
+        .args(["fmt", "--all", "--check"])
+        .status()
+        .context("cannot start `cargo fmt` (install it with `rustup component add rustfmt`)")?;
+    report.check(status.success(), "cargo fmt --all --check");
 
     if run_tests {
         println!("{}", paint(TITLE, "The runner and the cross-step tests"));
@@ -145,13 +272,20 @@ pub fn verify(workshop: &Workshop, run_tests: bool) -> Result<bool> {
         for what in &report.failed {
             println!("  - {what}");
         }
-        println!(
-            "{}",
-            paint(
-                DIM,
-                "After changing a solution, `cargo workshop generate` rewrites its exercise."
-            )
-        );
+        if steps_drifted {
+            // verify is also what a learner finds in README: their own work makes
+            // steps/ differ from generation, and the advice must not destroy it.
+            println!(
+                "{}",
+                paint(
+                    DIM,
+                    "steps/ differs from what generation makes. Learners: that is your work, keep it; \
+                     `cargo workshop check --all` shows which steps pass, and `cargo workshop restore` \
+                     brings back a backed-up version. Maintainers only: `cargo workshop generate` \
+                     rewrites the exercises after you change a solution."
+                )
+            );
+        }
     }
     // A closing line that CI and people can both read.
     println!(
@@ -160,6 +294,205 @@ pub fn verify(workshop: &Workshop, run_tests: bool) -> Result<bool> {
         report.failed.len()
     );
     Ok(report.failed.is_empty())
+}
+
+/// Every `todo!` of an exercise says which chapter explains the task, as
+/// "(chapter NN)": a learner who meets it in a failing test knows where to read.
+fn stubs_name_their_chapter(step: &Step, files: &Files, report: &mut Report) {
+    let wanted = format!("(chapter {:02})", step.number);
+    let mut without = Vec::new();
+    for (relative, text) in files {
+        if relative.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        for message in todo_messages(text) {
+            if !message.contains(&wanted) {
+                without.push(format!(
+                    "{}: todo!({message})",
+                    step.exercise_dir().join(relative).display()
+                ));
+            }
+        }
+    }
+    if without.is_empty() {
+        report.check(
+            true,
+            format!("every stub of step {} names {wanted}", step.id()),
+        );
+    } else {
+        report.check(
+            false,
+            format!(
+                "every stub of step {} names {wanted}; these do not: {}",
+                step.id(),
+                without.join("; ")
+            ),
+        );
+    }
+}
+
+/// The arguments of every `todo!(...)` in `text`, across lines, with their
+/// whitespace collapsed. Comment lines are skipped: a comment may mention
+/// `todo!()` without being a stub.
+fn todo_messages(text: &str) -> Vec<String> {
+    let code: String = text
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let mut messages = Vec::new();
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("todo!(") {
+        let after = &rest[at + "todo!(".len()..];
+        let mut depth = 1;
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut end = after.len();
+        for (i, c) in after.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if in_string => escaped = true,
+                '"' => in_string = !in_string,
+                '(' if !in_string => depth += 1,
+                ')' if !in_string => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let argument = after[..end]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        messages.push(argument.trim_end_matches(',').to_owned());
+        rest = &after[end..];
+    }
+    messages
+}
+
+/// Step crates keep doctests off: rustdoc compiles each doctest on its own, which
+/// costs seconds on every check a learner runs (see CONTRIBUTING.md).
+fn doctests_are_off(step: &Step, files: &Files, report: &mut Report) {
+    let off = files
+        .get(Path::new("Cargo.toml"))
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|manifest| {
+            manifest
+                .get("lib")?
+                .get("doctest")
+                .and_then(toml::Value::as_bool)
+        })
+        == Some(false);
+    report.check(
+        off,
+        format!(
+            "{} has `doctest = false` in its [lib] section",
+            step.exercise_crate()
+        ),
+    );
+}
+
+/// Where the workshop tells learners which Rust they need.
+const MINIMUM_RUST_STATED_IN: &[&str] = &["README.md", "book/src/setup.md"];
+
+/// The Rust a learner is promised ("1.88 or newer" in README and the setup
+/// chapter) is the workspace's `rust-version`, which cargo enforces and `doctor`
+/// reads: one promise, stated the same everywhere. CI tests on that version when
+/// it is installed (see CONTRIBUTING.md).
+fn minimum_rust_agrees(workshop: &Workshop, report: &mut Report) -> Result<()> {
+    let declared = std::fs::read_to_string(workshop.path("Cargo.toml"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|manifest| {
+            let package = match manifest.get("workspace") {
+                Some(workspace) => workspace.get("package")?.clone(),
+                None => manifest.get("package")?.clone(),
+            };
+            package.get("rust-version")?.as_str().map(str::to_owned)
+        });
+    for file in MINIMUM_RUST_STATED_IN {
+        let Ok(text) = std::fs::read_to_string(workshop.path(file)) else {
+            continue;
+        };
+        for stated in stated_minimums(&text) {
+            let agrees = declared.as_deref() == Some(stated.as_str());
+            report.check(
+                agrees,
+                format!(
+                    "{file} promises Rust {stated} or newer, and the workspace's rust-version is {}",
+                    declared.as_deref().unwrap_or("not set")
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Every version in "X.Y or newer" in `text`.
+fn stated_minimums(text: &str) -> Vec<String> {
+    text.match_indices(" or newer")
+        .filter_map(|(at, _)| {
+            let version = text[..at]
+                .rsplit(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .next()?;
+            let version = version.trim_matches('.');
+            (version.contains('.') && version.chars().next()?.is_ascii_digit())
+                .then(|| version.to_owned())
+        })
+        .collect()
+}
+
+/// The book's table of contents links every chapter and every generated solution
+/// page: mdBook builds only the pages SUMMARY.md lists, so a page left out is a
+/// page no learner can reach.
+fn summary_lists_every_page(workshop: &Workshop, report: &mut Report) -> Result<()> {
+    let summary_path = Path::new("book/src/SUMMARY.md");
+    let summary = match std::fs::read_to_string(workshop.path(summary_path)) {
+        Ok(text) => text,
+        Err(e) => {
+            report.check(
+                false,
+                format!("{} can be read ({e})", summary_path.display()),
+            );
+            return Ok(());
+        }
+    };
+    let linked: Vec<&str> = summary
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split(')').next())
+        .map(|target| target.trim().trim_start_matches("./"))
+        .collect();
+    let mut missing = Vec::new();
+    for step in workshop.steps() {
+        for page in [step.chapter(), generate::solution_page_path(step)] {
+            let in_book = page.strip_prefix("book/src").unwrap_or(&page);
+            let in_book = in_book.to_string_lossy().replace('\\', "/");
+            if !linked.contains(&in_book.as_str()) {
+                missing.push(in_book);
+            }
+        }
+    }
+    report.check(
+        missing.is_empty(),
+        if missing.is_empty() {
+            format!(
+                "{} lists every chapter and solution page",
+                summary_path.display()
+            )
+        } else {
+            format!(
+                "{} lists every chapter and solution page; missing: {}",
+                summary_path.display(),
+                missing.join(", ")
+            )
+        },
+    );
+    Ok(())
 }
 
 fn report_drift(report: &mut Report, what: &str, drift: &[Drift]) {
@@ -262,18 +595,43 @@ fn solution_passes(workshop: &Workshop, step: &Step, report: &mut Report) -> Res
             run.passed() + run.failed()
         ),
     );
+    // A binary that crashes or stops early reports no failure for the tests it
+    // never ran, so "nothing failed" is not enough: every test must have run.
     for exercise in &step.exercises {
         let count = run.of_target(&exercise.test).count();
-        report.check(
-            count > 0,
-            format!(
-                "exercise {}/{} has tests ({count})",
-                step.id(),
-                exercise.name
-            ),
+        let what = format!(
+            "exercise {}/{} has tests ({count}) and they all ran",
+            step.id(),
+            exercise.name
         );
+        match run.problem(&exercise.test) {
+            None => report.check(count > 0, what),
+            Some(problem) => report.check(false, format!("{what}: {}", in_words(&problem))),
+        }
     }
     Ok(())
+}
+
+/// A test binary's problem, in the few words a maintainer needs.
+fn in_words(problem: &Problem) -> String {
+    match problem {
+        Problem::Missing => "its test binary did not run".to_owned(),
+        Problem::Crashed(Crash::StackOverflow { test }) => match test {
+            Some(test) => format!("the test binary crashed: stack overflow in {test}"),
+            None => "the test binary crashed: stack overflow".to_owned(),
+        },
+        Problem::Crashed(Crash::Signal(signal)) => {
+            format!("the test binary crashed: {signal}")
+        }
+        Problem::Crashed(Crash::Exit(status)) => {
+            format!("the test binary stopped before the end ({status})")
+        }
+        Problem::TimedOut => "the test binary was stopped by the time limit".to_owned(),
+        Problem::Incomplete {
+            reported,
+            announced,
+        } => format!("the test binary reported {reported} of the {announced} tests it announced"),
+    }
 }
 
 fn exercise_fails(workshop: &Workshop, step: &Step, report: &mut Report) -> Result<()> {
@@ -361,4 +719,34 @@ pub fn measure_check(workshop: &Workshop, step: &Step, runs: usize) -> Result<()
         seconds[seconds.len() - 1]
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stated_minimum_rust_is_found_in_prose() {
+        assert_eq!(
+            stated_minimums("You need a Rust toolchain (1.88 or newer) and git, or newer tools."),
+            vec!["1.88".to_owned()],
+            "the version before \"or newer\", and nothing for words before it"
+        );
+    }
+
+    #[test]
+    fn todo_messages_are_read_across_lines_and_past_parentheses_in_strings() {
+        let text = "fn a() {\n    todo!(\n        \"count the seats (chapter 03)\"\n    )\n}\n\
+                    fn b() { todo!(\"a ) inside (chapter 04)\") }\nfn c() { todo!() }\n\
+                    /// a doc comment that mentions `todo!()`\n";
+        assert_eq!(
+            todo_messages(text),
+            vec![
+                "\"count the seats (chapter 03)\"".to_owned(),
+                "\"a ) inside (chapter 04)\"".to_owned(),
+                String::new(),
+            ],
+            "each todo!'s whole argument, whitespace collapsed, and an empty one too"
+        );
+    }
 }

@@ -220,11 +220,13 @@ pub fn run_cargo_test(root: &Path, package: &str, limit: Duration) -> Result<Tes
         }
     });
     let mut output = String::new();
+    let mut notice = crate::ui::BuildNotice::new(package);
     let mut running: Option<(String, Instant)> = None;
     let mut timed_out = None;
     loop {
         match arriving.recv_timeout(Duration::from_millis(100)) {
             Ok(line) => {
+                notice.saw(&line);
                 let trimmed = line.trim_start();
                 if let Some(rest) = trimmed.strip_prefix("Running ") {
                     running = Some((target_name(rest), Instant::now()));

@@ -15,6 +15,94 @@ pub fn paint(style: Style, text: impl std::fmt::Display) -> String {
     format!("{style}{text}{style:#}")
 }
 
+/// Keeps a learner company while cargo builds. A first build (or one after
+/// `cargo clean`) compiles dozens of crates for a minute or more, and waiting on
+/// another cargo's lock (an editor's rust-analyzer) can take as long; with
+/// cargo's own progress bar hidden, both looked like a frozen screen. Fed every
+/// line cargo prints, this says what is happening: in a terminal one line that
+/// keeps count, otherwise one line when it starts.
+pub struct BuildNotice {
+    /// The crate being checked: compiling it alone is quick and needs no notice.
+    package: String,
+    compiled: usize,
+    live: bool,
+    /// A live line is on screen and has to be wiped before anything else prints.
+    line_open: bool,
+    said_building: bool,
+    said_waiting: bool,
+}
+
+impl BuildNotice {
+    pub fn new(package: &str) -> Self {
+        use std::io::IsTerminal;
+        Self {
+            package: package.to_owned(),
+            compiled: 0,
+            live: std::io::stdout().is_terminal(),
+            line_open: false,
+            said_building: false,
+            said_waiting: false,
+        }
+    }
+
+    /// One line of cargo's output.
+    pub fn saw(&mut self, line: &str) {
+        let line = line.trim_start();
+        if let Some(rest) = line.strip_prefix("Compiling ") {
+            let name = rest.split_whitespace().next().unwrap_or(rest);
+            if name == self.package {
+                return;
+            }
+            self.compiled += 1;
+            if self.live {
+                let text = format!(
+                    "Building what the step needs (the first time takes a minute or two): {} crates, now {name}",
+                    self.compiled
+                );
+                let width = crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w));
+                let text: String = text.chars().take(width.saturating_sub(1)).collect();
+                anstream::print!("\r\x1b[K{}", paint(DIM, text));
+                let _ = std::io::Write::flush(&mut std::io::stdout());
+                self.line_open = true;
+            } else if !self.said_building {
+                anstream::println!(
+                    "{}",
+                    paint(
+                        DIM,
+                        "Building what the step needs; the first time this takes a minute or two..."
+                    )
+                );
+            }
+            self.said_building = true;
+        } else if line.starts_with("Blocking waiting for file lock") && !self.said_waiting {
+            self.finish();
+            anstream::println!(
+                "{}",
+                paint(
+                    DIM,
+                    "Waiting for another cargo to finish with the build directory (your editor's rust-analyzer, or another check)..."
+                )
+            );
+            self.said_waiting = true;
+        }
+    }
+
+    /// Wipes the live line, if there is one.
+    pub fn finish(&mut self) {
+        if self.line_open {
+            anstream::print!("\r\x1b[K");
+            let _ = std::io::Write::flush(&mut std::io::stdout());
+            self.line_open = false;
+        }
+    }
+}
+
+impl Drop for BuildNotice {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
 /// Asks a yes/no question on the terminal. Without a terminal there is nobody to
 /// ask, so this is an error that says to pass `--yes`.
 pub fn confirm(question: &str) -> anyhow::Result<bool> {
