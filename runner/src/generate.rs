@@ -181,20 +181,32 @@ pub fn generate_step(workshop: &Workshop, step: &Step, variant: Variant) -> Resu
         let path = dir.join(&relative);
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {} as UTF-8 text", path.display()))?;
-        let label = step.solution_dir().join(&relative).display().to_string();
-        let text = match comment_prefix(&relative) {
-            Some(comment) => transform(&text, comment, variant, &label)?,
-            None => text,
-        };
-        let text = rename(&text, step);
-        let text = if relative.extension().is_some_and(|e| e == "rs") {
-            rustfmt(workshop, &text, &label)?
-        } else {
-            text
-        };
+        let text = generate_file(workshop, step, &relative, &text, variant)?;
         files.insert(relative, text);
     }
     Ok(files)
+}
+
+/// What generation makes of one solution file, given its text: `relative` is
+/// its path inside the crate.
+fn generate_file(
+    workshop: &Workshop,
+    step: &Step,
+    relative: &Path,
+    text: &str,
+    variant: Variant,
+) -> Result<String> {
+    let label = step.solution_dir().join(relative).display().to_string();
+    let text = match comment_prefix(relative) {
+        Some(comment) => transform(text, comment, variant, &label)?,
+        None => text.to_owned(),
+    };
+    let text = rename(&text, step);
+    if relative.extension().is_some_and(|e| e == "rs") {
+        rustfmt(workshop, &text, &label)
+    } else {
+        Ok(text)
+    }
 }
 
 /// Formats generated Rust the way `cargo fmt` formats the exercise crates (with
@@ -424,18 +436,49 @@ fn slashed(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
-/// Whether `bytes` is exactly the version of `path` (relative to the workshop root)
-/// in git's last commit. `false` when git, the repository or the file is missing:
-/// then nothing vouches for the file.
-pub fn committed_in_git(workshop: &Workshop, path: &Path, bytes: &[u8]) -> bool {
+/// Whether `bytes` (the file at `path`, relative to the workshop root, inside
+/// `step`'s exercise) is what generation makes from the solution as git's last
+/// commit holds it, and is also the committed version of the exercise file: the
+/// previous exercise of a solution a maintainer has since changed, not a
+/// learner's work. A learner's edits never match generation, committed or not.
+/// `false` when git, the repository or either file is missing: then nothing
+/// vouches for the file.
+pub fn generated_from_committed_solution(
+    workshop: &Workshop,
+    step: &Step,
+    path: &Path,
+    bytes: &[u8],
+) -> bool {
+    let Ok(relative) = path.strip_prefix(step.exercise_dir()) else {
+        return false;
+    };
+    let (Some(committed_exercise), Some(committed_solution)) = (
+        committed_in_git(workshop, path),
+        committed_in_git(workshop, &step.solution_dir().join(relative)),
+    ) else {
+        return false;
+    };
+    if committed_exercise != bytes {
+        return false;
+    }
+    let Ok(solution) = String::from_utf8(committed_solution) else {
+        return false;
+    };
+    generate_file(workshop, step, relative, &solution, Variant::Exercise)
+        .is_ok_and(|generated| generated.as_bytes() == bytes)
+}
+
+/// The bytes of `path` (relative to the workshop root) in git's last commit.
+fn committed_in_git(workshop: &Workshop, path: &Path) -> Option<Vec<u8>> {
     let output = std::process::Command::new("git")
         .current_dir(&workshop.root)
         .arg("show")
         .arg(format!("HEAD:./{}", slashed(path)))
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .output();
-    output.is_ok_and(|o| o.status.success() && o.stdout == bytes)
+        .output()
+        .ok()?;
+    output.status.success().then_some(output.stdout)
 }
 
 /// Writes `files` under `dir`, creating directories as needed.

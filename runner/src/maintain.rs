@@ -109,9 +109,10 @@ impl std::fmt::Display for Work {
 /// The work in `step` that writing `files` (its fresh generation) would destroy:
 /// the learner's changes by the one rule ([`edits::changes_against`]), less
 /// what generation itself wrote before. A file differing from generation is
-/// not work when generation wrote it earlier (the record of this machine) or it
-/// is the committed version (git's HEAD): that is the previous exercise of a
-/// solution a maintainer has since changed. A removed file is not work either:
+/// not work when generation wrote it earlier (the record of this machine), or
+/// when it is both the committed version and what generation makes from the
+/// committed solution: that is the previous exercise of a solution a maintainer
+/// has since changed. A learner's committed edits are still work. A removed file is not work either:
 /// generating it back loses nothing.
 fn work_in_step(
     workshop: &Workshop,
@@ -127,7 +128,7 @@ fn work_in_step(
         let bytes = std::fs::read(workshop.path(&change.path))
             .with_context(|| format!("cannot read {}", change.path.display()))?;
         if record.wrote(&change.path, &bytes)
-            || generate::committed_in_git(workshop, &change.path, &bytes)
+            || generate::generated_from_committed_solution(workshop, step, &change.path, &bytes)
         {
             continue;
         }

@@ -153,4 +153,22 @@ fn without_the_record_the_committed_version_is_not_mistaken_for_work() {
     write(w.path(), "steps/00-tiny/src/lib.rs", MINE);
     let refused = workshop(w.path(), &["generate"]);
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+
+    // And so are edits a learner committed: they are the committed version, but
+    // not what generation makes of the committed solution.
+    assert!(git(&["add", "-A"]).unwrap().status.success());
+    assert!(
+        git(&["commit", "-q", "-m", "my work"])
+            .unwrap()
+            .status
+            .success()
+    );
+    let _ = std::fs::remove_dir_all(w.path().join("target"));
+    let refused = workshop(w.path(), &["generate"]);
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "a learner's committed edits must not be overwritten: {}",
+        text(&refused)
+    );
 }
