@@ -22,7 +22,6 @@ enum Finding {
 pub fn doctor(workshop: &Workshop) -> bool {
     let findings = vec![
         toolchain(workshop),
-        compile_fail_wording(),
         workspace(workshop),
         offline_ready(workshop),
         disk(workshop),
@@ -86,28 +85,6 @@ fn toolchain(workshop: &Workshop) -> Finding {
         Finding::Problem(format!(
             "{} is older than {wanted}: run `rustup update stable`",
             output.trim()
-        ))
-    }
-}
-
-/// The Rust version whose error messages the compile-fail tests (trybuild, steps 01
-/// and 07) expect word for word. trybuild compares the whole message, and rustc
-/// rewords messages between releases, so on another version those two tests can fail
-/// although the code is right.
-pub const COMPILE_FAIL_RUSTC: &str = "1.95.0";
-
-fn compile_fail_wording() -> Finding {
-    let found = run("rustc", &["--version"])
-        .and_then(|v| v.split_whitespace().nth(1).map(str::to_owned))
-        .unwrap_or_default();
-    if found == COMPILE_FAIL_RUSTC {
-        Finding::Ok(format!(
-            "rustc {found} words errors as the compile-fail tests expect"
-        ))
-    } else {
-        Finding::Optional(format!(
-            "rustc {found} is not {COMPILE_FAIL_RUSTC}, whose error messages the compile-fail tests of steps 01 and 07 expect word for word: \
-             those two tests may fail on wording alone. `rustup toolchain install {COMPILE_FAIL_RUSTC}` then `rustup override set {COMPILE_FAIL_RUSTC}` in this directory avoids it"
         ))
     }
 }
