@@ -239,17 +239,7 @@ proptest! {
                 }
                 Step::Read { partition, from, max } => {
                     let got = log.read(Partition(partition), Offset(from), max).unwrap();
-                    let want: Vec<StoredRecord> = model[partition as usize]
-                        .iter()
-                        .enumerate()
-                        .skip(from as usize)
-                        .take(max)
-                        .map(|(i, record)| StoredRecord {
-                            partition: Partition(partition),
-                            offset: Offset(i as u64),
-                            record: record.clone(),
-                        })
-                        .collect();
+                    let want = expected_read(&model, partition, from, max);
                     prop_assert_eq!(&got, &want, "read(partition {}, from {}, max {})", partition, from, max);
                     earlier_reads.push((partition, from, max, got));
                 }
@@ -270,3 +260,26 @@ proptest! {
     }
 }
 // ANCHOR_END: replay_property
+
+/// What `read(partition, from, max)` must return, computed from the test's
+/// model: a plain `Vec` of records per partition, where the index of a record
+/// is its offset. (Kept out of the part of this file the chapter shows, so that
+/// the chapter does not hand you a working `read`.)
+fn expected_read(
+    model: &[Vec<Record>],
+    partition: u32,
+    from: u64,
+    max: usize,
+) -> Vec<StoredRecord> {
+    model[partition as usize]
+        .iter()
+        .enumerate()
+        .skip(from as usize)
+        .take(max)
+        .map(|(i, record)| StoredRecord {
+            partition: Partition(partition),
+            offset: Offset(i as u64),
+            record: record.clone(),
+        })
+        .collect()
+}

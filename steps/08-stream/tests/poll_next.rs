@@ -10,7 +10,9 @@ use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 use std::thread;
 use std::time::Duration;
 
-use common::{append_events, append_garbage, log, position_of, record};
+use common::{
+    append_events, append_garbage, log, position_of, record, unless_unwritten,
+};
 use futures::StreamExt;
 use futures::stream::FusedStream;
 use step08_stream::{
@@ -236,6 +238,76 @@ fn a_dropped_consumer_leaves_no_waker_behind() {
     }
 }
 
+#[test]
+fn a_stopped_consumer_takes_its_wakers_back_from_the_log() {
+    let log = log(2);
+    let consumer = consumer_of(&log, 2);
+    let stop = consumer.stop_handle();
+    let mut stream = task::spawn(consumer);
+    expect_pending(&mut stream, "an empty log");
+    expect_pending(&mut stream, "still an empty log");
+
+    stop.stop();
+    assert_eq!(
+        stream.poll_next(),
+        Poll::Ready(None),
+        "a stopped consumer's stream ends"
+    );
+    for p in 0..2 {
+        assert_eq!(
+            log.waiting(Partition(p)),
+            0,
+            "the stream has ended, but partition {p} still holds its waker: wakers left registered \
+             after stop keep the task alive until the next append, which may never come. When \
+             the stream ends, take them back (consumer.deregister()), even though the consumer \
+             itself is not dropped yet"
+        );
+    }
+}
+
+#[test]
+fn a_consumer_without_partitions_waits_until_it_is_stopped() {
+    let log = log(2);
+    let consumer = Consumer::new(log.clone(), Vec::new()).expect(
+        "an empty assignment is valid: the consumer simply has nothing to read",
+    );
+    let stop = consumer.stop_handle();
+    let mut stream = task::spawn(consumer);
+    let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        stream.poll_next()
+    }));
+    match first {
+        Ok(Poll::Pending) => {}
+        Ok(Poll::Ready(None)) => panic!(
+            "a consumer with no partitions returned Ready(None): only stop() ends the stream; \
+             with nothing assigned it waits (Pending) like a consumer that is caught up"
+        ),
+        Ok(Poll::Ready(Some(item))) => panic!(
+            "a consumer with no partitions handed out {item:?}, but it reads nothing"
+        ),
+        Err(panic) => unless_unwritten(
+            panic,
+            format!(
+                "poll_next panicked on a consumer with no partitions (see the panic above): a \
+             turn computed with `% count` divides by zero when count is 0. With no reader, \
+             there is simply nothing ready"
+            ),
+        ),
+    }
+    append_events(&log, 0, 1);
+    assert!(
+        !stream.is_woken(),
+        "an append to a partition this consumer does not read must not wake it"
+    );
+    stop.stop();
+    assert!(stream.is_woken(), "stop() must wake the waiting consumer");
+    assert_eq!(
+        stream.poll_next(),
+        Poll::Ready(None),
+        "a stopped consumer's stream ends, with or without partitions"
+    );
+}
+
 /// Awaits `work`, or fails if it gets stuck. The tests below run with tokio's
 /// clock paused: as soon as every task is waiting, tokio moves the clock on to
 /// the next timer, so a consumer that waits for a wake-up that never comes fails
@@ -251,8 +323,39 @@ async fn or_stuck<T>(work: impl Future<Output = T>) -> T {
         })
 }
 
-#[tokio::test(start_paused = true)]
-async fn while_let_reads_records_as_they_are_appended_until_stopped() {
+/// Runs the async test that `test` returns on a current-thread Tokio runtime
+/// with a paused clock, under a watchdog. A consumer that never returns
+/// `Pending` (it hands out the same item again and again, or items for ever)
+/// never gives the runtime back control, so no timer inside the test can fire:
+/// only another thread can notice, and say what went wrong.
+fn on_paused_runtime<F, Fut>(test: F)
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = ()>,
+{
+    workshop_testkit::watchdog::within(
+        Duration::from_secs(5),
+        "the consumer's stream never paused: it kept handing out items without ever returning \
+         Pending, so the test could not go on. Is it handing out the same record or error again \
+         and again (does `position` move past a record that does not decode?), or going on after \
+         stop()?",
+        move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .expect("a current-thread Tokio runtime starts")
+                .block_on(test())
+        },
+    )
+}
+
+#[test]
+fn while_let_reads_records_as_they_are_appended_until_stopped() {
+    on_paused_runtime(while_let_until_stopped);
+}
+
+async fn while_let_until_stopped() {
     let log = log(2);
     let mut consumer = consumer_of(&log, 2);
     let stop = consumer.stop_handle();
@@ -289,8 +392,12 @@ async fn while_let_reads_records_as_they_are_appended_until_stopped() {
     producer.await.expect("the producer task does not panic");
 }
 
-#[tokio::test(start_paused = true)]
-async fn standard_stream_combinators_compose_with_the_consumer() {
+#[test]
+fn standard_stream_combinators_compose_with_the_consumer() {
+    on_paused_runtime(combinators);
+}
+
+async fn combinators() {
     let log = log(1);
     let events = append_events(&log, 0, 2);
     append_garbage(&log, 0);

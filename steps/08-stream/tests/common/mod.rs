@@ -73,6 +73,45 @@ pub fn position_of(item: &Result<ConsumedRecord, ConsumeError>) -> (u32, u64) {
 pub fn record(item: Result<ConsumedRecord, ConsumeError>) -> ConsumedRecord {
     match item {
         Ok(record) => record,
-        Err(error) => panic!("expected a record, got an error: {error}"),
+        Err(error) => {
+            panic!("expected a record, got an error: {}", chain(&error))
+        }
     }
+}
+
+/// An error and every cause behind it, outermost first, joined by ": ", as a
+/// failure message should show them. Each error's own message says only what
+/// happened at its level; the cause comes from `source()`.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    messages(error).join(": ")
+}
+
+/// Each message of an error chain (`error`, then `error.source()`, and so on),
+/// outermost first.
+pub fn messages(error: &dyn std::error::Error) -> Vec<String> {
+    let mut messages = vec![error.to_string()];
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        messages.push(error.to_string());
+        cause = error.source();
+    }
+    messages
+}
+
+/// Fails a test whose call into the exercise panicked, with `message`, which
+/// names the likely mistake; unless the panic is a `todo!()`: then the function
+/// is simply not written yet, and its own message says so best.
+pub fn unless_unwritten(
+    panic: Box<dyn std::any::Any + Send>,
+    message: String,
+) -> ! {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|text| text.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    if text.contains("not yet implemented") {
+        std::panic::resume_unwind(panic)
+    }
+    panic!("{message}")
 }
