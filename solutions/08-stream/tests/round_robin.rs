@@ -247,11 +247,9 @@ fn a_consumer_without_partitions_has_nothing_ready() {
         ),
         Err(panic) => unless_unwritten(
             panic,
-            format!(
-                "next_ready panicked on a consumer with no partitions (see the panic above): a turn \
+            "next_ready panicked on a consumer with no partitions (see the panic above): a turn \
              computed with `% count` divides by zero when count is 0. With no reader, nothing \
-             is ready: return None"
-            ),
+             is ready: return None",
         ),
     }
 }

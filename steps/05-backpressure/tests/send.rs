@@ -328,6 +328,28 @@ async fn fail_immediately_hands_the_record_back_at_once_and_enqueues_nothing() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_record_exactly_as_large_as_the_buffer_is_sent_in_every_mode() {
+    for mode in [
+        Block,
+        BlockWithTimeout(Duration::from_secs(1)),
+        FailImmediately,
+    ] {
+        let buffer = ProducerBuffer::new(100);
+        let mut send = task::spawn(buffer.send(record("whole", 100), mode));
+        let result = assert_ready!(
+            send.poll(),
+            "{mode:?}: an empty buffer of 100 bytes has room for a 100-byte record at once"
+        );
+        assert_eq!(
+            outcome(&result),
+            "Ok",
+            "{mode:?}: a record of exactly the capacity is not too large, it fits in an empty \
+             buffer. Is the size check `>=` where it should be `>`?"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_record_larger_than_the_buffer_fails_at_once_in_every_mode() {
     for mode in [
         Block,

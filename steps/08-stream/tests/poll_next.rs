@@ -287,11 +287,9 @@ fn a_consumer_without_partitions_waits_until_it_is_stopped() {
         ),
         Err(panic) => unless_unwritten(
             panic,
-            format!(
-                "poll_next panicked on a consumer with no partitions (see the panic above): a \
+            "poll_next panicked on a consumer with no partitions (see the panic above): a \
              turn computed with `% count` divides by zero when count is 0. With no reader, \
-             there is simply nothing ready"
-            ),
+             there is simply nothing ready",
         ),
     }
     append_events(&log, 0, 1);

@@ -103,7 +103,7 @@ pub fn messages(error: &dyn std::error::Error) -> Vec<String> {
 /// is simply not written yet, and its own message says so best.
 pub fn unless_unwritten(
     panic: Box<dyn std::any::Any + Send>,
-    message: String,
+    message: &str,
 ) -> ! {
     let text = panic
         .downcast_ref::<&str>()
