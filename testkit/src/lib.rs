@@ -4,6 +4,7 @@
 use proptest::test_runner::Config;
 
 pub mod compile_fail;
+pub mod errors;
 pub mod watchdog;
 
 /// The settings of every property test in the workshop.
