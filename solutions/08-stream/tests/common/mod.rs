@@ -82,20 +82,8 @@ pub fn record(item: Result<ConsumedRecord, ConsumeError>) -> ConsumedRecord {
 /// An error and every cause behind it, outermost first, joined by ": ", as a
 /// failure message should show them. Each error's own message says only what
 /// happened at its level; the cause comes from `source()`.
-pub fn chain(error: &dyn std::error::Error) -> String {
-    messages(error).join(": ")
-}
-
-/// Each message of an error chain (`error`, then `error.source()`, and so on),
-/// outermost first.
-pub fn messages(error: &dyn std::error::Error) -> Vec<String> {
-    let mut messages = vec![error.to_string()];
-    let mut cause = error.source();
-    while let Some(error) = cause {
-        messages.push(error.to_string());
-        cause = error.source();
-    }
-    messages
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    workshop_testkit::errors::chain(error).join(": ")
 }
 
 /// Fails a test whose call into the exercise panicked, with `message`, which
