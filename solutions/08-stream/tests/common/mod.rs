@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use solution08_stream::{
     BookingEvent, BookingId, ConsumeError, ConsumedRecord, Log, Offset,
@@ -102,4 +103,40 @@ pub fn unless_unwritten(
         std::panic::resume_unwind(panic)
     }
     panic!("{message}")
+}
+
+/// How long a test may take. Every test of this step finishes in well under a
+/// second.
+const LIMIT: Duration = Duration::from_secs(5);
+
+/// What a test that did not finish most likely shows.
+const STUCK: &str = "the test did not finish: the consumer never let it go on. Either \
+    `poll_next` loops inside until a record comes (when every partition is caught up it \
+    must leave its wakers and return Pending, not spin), or the stream hands out items for \
+    ever without pausing (the same record or error again and again? does `position` move \
+    past a record that does not decode?)";
+
+/// Runs the body of a plain test under a watchdog: a `poll_next` that never
+/// returns would otherwise hang the test with no word about why.
+pub fn watched(body: impl FnOnce() + Send + 'static) {
+    workshop_testkit::watchdog::within(LIMIT, STUCK, body)
+}
+
+/// Runs the async test that `test` returns on a current-thread Tokio runtime
+/// with a paused clock, under the same watchdog. A consumer that never returns
+/// `Pending` never gives the runtime back control, so no timer inside the test
+/// can fire: only another thread can notice.
+pub fn on_paused_runtime<F, Fut>(test: F)
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = ()>,
+{
+    workshop_testkit::watchdog::within(LIMIT, STUCK, move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("a current-thread Tokio runtime starts")
+            .block_on(test())
+    })
 }
