@@ -166,9 +166,7 @@ impl ProducerBuffer {
             Err(TryAcquireError::Closed) => Err(BufferError::Closed(record)),
         }
         // exercise: stub
-        // todo!(
-        //     "reserve the record's bytes without waiting and buffer it, or hand it back in the right BufferError (chapter 05)"
-        // )
+        // todo!("buffer the record if it fits now, or hand it back (chapter 05)")
         // exercise: end
     }
     // ANCHOR_END: try_send
@@ -184,7 +182,7 @@ impl ProducerBuffer {
         self.space.add_permits(record.size());
         Some(record)
         // exercise: stub
-        // todo!("remove the oldest record and give its bytes back to the budget (chapter 05)")
+        // todo!("take the oldest record and free its bytes (chapter 05)")
         // exercise: end
     }
     // ANCHOR_END: take
@@ -248,9 +246,7 @@ impl ProducerBuffer {
             Err(_closed) => Err(BufferError::Closed(record)),
         }
         // exercise: stub
-        // todo!(
-        //     "reserve the record's bytes, waiting as `mode` says, then buffer it; on failure hand it back in the right BufferError (chapter 05)"
-        // )
+        // todo!("buffer the record, waiting as `mode` allows (chapter 05)")
         // exercise: end
     }
     // ANCHOR_END: send
@@ -285,9 +281,7 @@ impl ProducerBuffer {
         self.space.add_permits(bytes);
         batch
         // exercise: stub
-        // todo!(
-        //     "remove the oldest records up to `max_bytes` in total (always at least one) and give their bytes back (chapter 05)"
-        // )
+        // todo!("take the oldest records, up to `max_bytes` (chapter 05)")
         // exercise: end
     }
     // ANCHOR_END: drain

@@ -4,9 +4,10 @@
 mod common;
 
 use std::collections::VecDeque;
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use common::{full_buffer, name, names, record};
+use common::{full_buffer, name, names, on_paused_runtime, record};
 use proptest::prelude::*;
 use solution05_backpressure::{BackpressureMode, BufferError, ProducerBuffer};
 use tokio::time;
@@ -88,48 +89,53 @@ fn drain_on_an_empty_buffer_returns_nothing() {
     );
 }
 
-#[tokio::test(start_paused = true)]
-async fn drain_gives_the_bytes_back_and_wakes_waiting_senders_in_order() {
-    let buffer = full_buffer(100);
-    let mut first =
-        task::spawn(buffer.send(record("first", 40), BackpressureMode::Block));
-    let mut second =
-        task::spawn(buffer.send(record("second", 40), BackpressureMode::Block));
-    let mut third =
-        task::spawn(buffer.send(record("third", 40), BackpressureMode::Block));
-    assert_pending!(first.poll(), "the buffer is full: 'first' waits");
-    assert_pending!(second.poll(), "the buffer is full: 'second' waits");
-    assert_pending!(third.poll(), "the buffer is full: 'third' waits");
+#[test]
+fn drain_gives_the_bytes_back_and_wakes_waiting_senders_in_order() {
+    on_paused_runtime(|| async move {
+        let buffer = full_buffer(100);
+        let mut first = task::spawn(
+            buffer.send(record("first", 40), BackpressureMode::Block),
+        );
+        let mut second = task::spawn(
+            buffer.send(record("second", 40), BackpressureMode::Block),
+        );
+        let mut third = task::spawn(
+            buffer.send(record("third", 40), BackpressureMode::Block),
+        );
+        assert_pending!(first.poll(), "the buffer is full: 'first' waits");
+        assert_pending!(second.poll(), "the buffer is full: 'second' waits");
+        assert_pending!(third.poll(), "the buffer is full: 'third' waits");
 
-    let batch = buffer.drain(100);
-    assert_eq!(
-        names(&batch),
-        ["old-1", "old-2"],
-        "drain(100) takes both 50-byte records"
-    );
-    assert_eq!(
-        buffer.buffered_bytes(),
-        0,
-        "the drained bytes are no longer buffered"
-    );
-    assert!(
-        first.is_woken() && second.is_woken(),
-        "drain freed 100 bytes: the two oldest waiting senders (40 + 40) must be woken. \
+        let batch = buffer.drain(100);
+        assert_eq!(
+            names(&batch),
+            ["old-1", "old-2"],
+            "drain(100) takes both 50-byte records"
+        );
+        assert_eq!(
+            buffer.buffered_bytes(),
+            0,
+            "the drained bytes are no longer buffered"
+        );
+        assert!(
+            first.is_woken() && second.is_woken(),
+            "drain freed 100 bytes: the two oldest waiting senders (40 + 40) must be woken. \
          Did drain give the bytes back?"
-    );
-    assert!(
-        !third.is_woken(),
-        "20 bytes are left, not enough for 'third': do not wake it"
-    );
-    assert_ready_ok!(first.poll(), "'first' has room");
-    assert_ready_ok!(second.poll(), "'second' has room");
-    assert_pending!(third.poll(), "'third' waits for the next drain");
-    assert_eq!(
-        names(&buffer.drain(100)),
-        ["first", "second"],
-        "in the order they waited"
-    );
-    assert_ready_ok!(third.poll(), "the last drain made room for 'third'");
+        );
+        assert!(
+            !third.is_woken(),
+            "20 bytes are left, not enough for 'third': do not wake it"
+        );
+        assert_ready_ok!(first.poll(), "'first' has room");
+        assert_ready_ok!(second.poll(), "'second' has room");
+        assert_pending!(third.poll(), "'third' waits for the next drain");
+        assert_eq!(
+            names(&buffer.drain(100)),
+            ["first", "second"],
+            "in the order they waited"
+        );
+        assert_ready_ok!(third.poll(), "the last drain made room for 'third'");
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -364,6 +370,34 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
 }
 // ANCHOR_END: property
 
+/// Fails if a send that has to wait does not return `Pending`, checked once
+/// under a watchdog before the property runs any history. A send that loops
+/// until there is room would hang a history for ever, and proptest, which tries
+/// many histories, would hang with it; this check turns that into the watchdog's
+/// message, on every history, at once.
+fn sends_wait_without_spinning() -> Result<(), TestCaseError> {
+    static CHECKED: OnceLock<Result<(), String>> = OnceLock::new();
+    let checked = CHECKED.get_or_init(|| {
+        std::panic::catch_unwind(|| {
+            on_paused_runtime(|| async {
+                let buffer = full_buffer(100);
+                let mut send = task::spawn(
+                    buffer.send(record("new", 50), BackpressureMode::Block),
+                );
+                let _ = send.poll();
+            })
+        })
+        .map_err(|panic| {
+            panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "a send panicked (see above)".to_owned())
+        })
+    });
+    checked.clone().map_err(TestCaseError::fail)
+}
+
 proptest! {
     #![proptest_config(workshop_testkit::proptest_config(64))]
 
@@ -371,6 +405,7 @@ proptest! {
     fn no_interleaving_overfills_the_buffer_or_loses_a_record(
         ops in proptest::collection::vec(op(), 1..60)
     ) {
+        sends_wait_without_spinning()?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .start_paused(true)

@@ -136,6 +136,12 @@ fn take_gives_the_records_bytes_back() {
          Did take() give the record's bytes back to the budget?"
     );
     assert_eq!(buffer.buffered_bytes(), 100, "50 old bytes and 50 new ones");
+    assert_eq!(
+        outcome(&buffer.try_send(record("x", 1))),
+        "Err(Full)",
+        "the buffer holds 100 bytes again, so even 1 more byte must be refused: taking a \
+         50-byte record must give back exactly 50 bytes. Were they given back twice?"
+    );
 }
 
 #[test]

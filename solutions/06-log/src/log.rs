@@ -52,6 +52,9 @@ pub(crate) struct PartitionLog {
 impl Log {
     // ANCHOR: new
     /// A log with `partition_count` empty partitions, numbered from 0.
+    ///
+    /// Refuses 0 with [`LogError::NoPartitions`]: such a log could store
+    /// nothing, and the mistake is easier to find here than at the first append.
     pub fn new(partition_count: u32) -> Result<Log, LogError> {
         // exercise: solution
         // A topic without partitions would accept no record at all: refuse it here,
@@ -67,9 +70,7 @@ impl Log {
             next_waiter_id: AtomicU64::new(0),
         })
         // exercise: stub
-        // todo!(
-        //     "refuse 0 partitions with LogError::NoPartitions, otherwise build one empty, locked PartitionLog per partition (chapter 06)"
-        // )
+        // todo!("build the log, refusing 0 partitions (chapter 06)")
         // exercise: end
     }
     // ANCHOR_END: new
@@ -108,6 +109,9 @@ impl Log {
     /// Offsets are dense and strictly increasing per partition: the first record
     /// gets 0, the next 1, and no two appends get the same offset, however many
     /// threads append at once.
+    ///
+    /// The waiting readers' wakers are taken out while the partition is locked
+    /// and woken after the lock is released (the chapter says why).
     pub fn append(
         &self,
         partition: Partition,
@@ -134,9 +138,7 @@ impl Log {
         }
         Ok(offset)
         // exercise: stub
-        // todo!(
-        //     "lock the partition, push the record, return its position as the offset; take the partition's wakers and wake them after the lock is released (chapter 06)"
-        // )
+        // todo!("store the record, then wake the readers (chapter 06)")
         // exercise: end
     }
     // ANCHOR_END: append
@@ -156,7 +158,7 @@ impl Log {
         // for an empty partition.
         Ok(Offset(state.records.len() as u64))
         // exercise: stub
-        // todo!("return the offset the next append to this partition will get (chapter 06)")
+        // todo!("return the offset the next append gets (chapter 06)")
         // exercise: end
     }
     // ANCHOR_END: high_watermark

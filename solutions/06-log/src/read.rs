@@ -46,9 +46,7 @@ impl Log {
             .collect();
         Ok(records)
         // exercise: stub
-        // todo!(
-        //     "return up to `max` records from offset `from` on, each with its own offset; past the end return an empty Vec (chapter 06)"
-        // )
+        // todo!("read up to `max` records from `from` (chapter 06)")
         // exercise: end
     }
     // ANCHOR_END: read

@@ -27,7 +27,8 @@ pub struct WaiterId(u64);
 
 impl Log {
     // ANCHOR: new_waiter_id
-    /// A waiter id that no other caller of this log has been given.
+    /// A waiter id that no other caller of this log has been given, even when
+    /// many threads ask at the same moment.
     pub fn new_waiter_id(&self) -> WaiterId {
         // exercise: solution
         // One atomic read-modify-write: two threads can never get the same value.
@@ -35,9 +36,7 @@ impl Log {
         // id orders nothing else; it only has to be unique.
         WaiterId(self.next_waiter_id.fetch_add(1, Ordering::Relaxed))
         // exercise: stub
-        // todo!(
-        //     "hand out a fresh id from the log's atomic counter, safely from many threads at once (chapter 06)"
-        // )
+        // todo!("hand out an id never given before (chapter 06)")
         // exercise: end
     }
     // ANCHOR_END: new_waiter_id
@@ -48,7 +47,9 @@ impl Log {
     ///
     /// Registering again with the same `waiter` replaces the waker it left before,
     /// because a future may be polled with a different waker each time (it moved
-    /// to another task) and only the latest one is sure to reach it.
+    /// to another task) and only the latest one is sure to reach it. When
+    /// [`Waker::will_wake`] says the stored waker wakes the same task, it is
+    /// kept, and nothing is cloned.
     ///
     /// To wait without missing an append, register first and check the high
     /// watermark after: an append that comes between the two is then either seen
@@ -76,9 +77,7 @@ impl Log {
         }
         Ok(())
         // exercise: stub
-        // todo!(
-        //     "store a clone of `waker` for `waiter` on the partition, replacing the one it left before unless `will_wake` says it is the same (chapter 06)"
-        // )
+        // todo!("leave `waker` with the partition (chapter 06)")
         // exercise: end
     }
     // ANCHOR_END: register_waker
@@ -97,9 +96,7 @@ impl Log {
             state.waiters.remove(&waiter);
         }
         // exercise: stub
-        // todo!(
-        //     "remove the waker `waiter` registered on the partition, if there is one; an unknown partition is not an error here (chapter 06)"
-        // )
+        // todo!("forget the waker `waiter` left (chapter 06)")
         // exercise: end
     }
     // ANCHOR_END: deregister

@@ -67,6 +67,10 @@ pub struct DeadlineElapsed {
 impl<F: Future> Future for Deadline<F> {
     type Output = Result<F::Output, DeadlineElapsed>;
 
+    /// `Ready(Ok(output))` as soon as `inner` is ready, even when the time ran
+    /// out in the same instant; `Ready(Err(DeadlineElapsed))` once the timer
+    /// `sleep` is ready; otherwise `Pending`, with `cx`'s waker left with both.
+    /// The pinned fields are reached through `self.project()`.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // exercise: solution
         // `self` is pinned, and so are `inner` and `sleep` inside it: `project()`
@@ -95,9 +99,7 @@ impl<F: Future> Future for Deadline<F> {
             Poll::Pending => Poll::Pending,
         }
         // exercise: stub
-        // todo!(
-        //     "project the pinned fields, return the inner future's output if it is ready, otherwise DeadlineElapsed once `sleep` is ready (chapter 07)"
-        // )
+        // todo!("poll `inner`, then the timer (chapter 07)")
         // exercise: end
     }
 }

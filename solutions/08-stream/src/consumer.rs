@@ -147,9 +147,7 @@ impl Consumer {
         }
         None
         // exercise: stub
-        // todo!(
-        //     "starting at the reader whose turn it is, ask each reader once for its next item; return the first one and give the turn to the reader after it; None if all are caught up (chapter 08)"
-        // )
+        // todo!("hand out a record, partitions taking turns (chapter 08)")
         // exercise: end
     }
     // ANCHOR_END: next_ready

@@ -64,9 +64,7 @@ impl Stream for Consumer {
         }
         Poll::Pending
         // exercise: stub
-        // todo!(
-        //     "stopped: Ready(None); a record ready: Ready(Some(it)); caught up: register cx's waker with every partition and the stop signal, look again, then Pending (chapter 08)"
-        // )
+        // todo!("a record, or wait for one, or end (chapter 08)")
         // exercise: end
     }
 }

@@ -10,7 +10,10 @@ use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 use std::thread;
 use std::time::Duration;
 
-use common::{append_events, append_garbage, log, position_of, record};
+use common::{
+    append_events, append_garbage, log, on_paused_runtime, position_of, record,
+    unless_unwritten, watched,
+};
 use futures::StreamExt;
 use futures::stream::FusedStream;
 use solution08_stream::{
@@ -56,184 +59,279 @@ fn expect_item(
 
 #[test]
 fn hands_out_records_then_waits_instead_of_ending() {
-    let log = log(1);
-    append_events(&log, 0, 2);
-    let mut stream = task::spawn(consumer_of(&log, 1));
+    watched(move || {
+        let log = log(1);
+        append_events(&log, 0, 2);
+        let mut stream = task::spawn(consumer_of(&log, 1));
 
-    let first = record(expect_item(&mut stream, "the log holds two records"));
-    let second = record(expect_item(&mut stream, "the log holds two records"));
-    assert_eq!((first.offset, second.offset), (Offset(0), Offset(1)));
-    expect_pending(&mut stream, "after both records the consumer is caught up");
+        let first =
+            record(expect_item(&mut stream, "the log holds two records"));
+        let second =
+            record(expect_item(&mut stream, "the log holds two records"));
+        assert_eq!((first.offset, second.offset), (Offset(0), Offset(1)));
+        expect_pending(
+            &mut stream,
+            "after both records the consumer is caught up",
+        );
+    });
 }
 
 #[test]
 fn an_append_to_any_assigned_partition_wakes_a_waiting_consumer() {
-    for partition in 0..3 {
-        let log = log(3);
-        let mut stream = task::spawn(consumer_of(&log, 3));
-        expect_pending(&mut stream, "an empty log");
-        assert!(
-            !stream.is_woken(),
-            "nothing was appended, so nothing may wake the consumer yet"
-        );
+    watched(move || {
+        for partition in 0..3 {
+            let log = log(3);
+            let mut stream = task::spawn(consumer_of(&log, 3));
+            expect_pending(&mut stream, "an empty log");
+            assert!(
+                !stream.is_woken(),
+                "nothing was appended, so nothing may wake the consumer yet"
+            );
 
-        append_events(&log, partition, 1);
-        assert!(
-            stream.is_woken(),
-            "a consumer of partitions 0, 1 and 2 is waiting, and a record was appended to partition {partition}: \
+            append_events(&log, partition, 1);
+            assert!(
+                stream.is_woken(),
+                "a consumer of partitions 0, 1 and 2 is waiting, and a record was appended to partition {partition}: \
              it must be woken. Before returning Pending, leave the task's waker with every assigned partition \
              (log.register_waker), not only the first or the last one looked at"
-        );
-        let got = position_of(&expect_item(&mut stream, "after the wake-up"));
-        assert_eq!(
-            got,
-            (partition, 0),
-            "the woken consumer must hand out the new record"
-        );
-    }
+            );
+            let got =
+                position_of(&expect_item(&mut stream, "after the wake-up"));
+            assert_eq!(
+                got,
+                (partition, 0),
+                "the woken consumer must hand out the new record"
+            );
+        }
+    });
 }
 
 #[test]
 fn a_waiting_consumer_leaves_one_waker_with_each_partition() {
-    let log = log(2);
-    let mut stream = task::spawn(consumer_of(&log, 2));
-    expect_pending(&mut stream, "an empty log");
-    expect_pending(&mut stream, "still an empty log");
+    watched(move || {
+        let log = log(2);
+        let mut stream = task::spawn(consumer_of(&log, 2));
+        expect_pending(&mut stream, "an empty log");
+        expect_pending(&mut stream, "still an empty log");
 
-    for p in 0..2 {
-        assert_eq!(
-            log.waiting(Partition(p)),
-            1,
-            "after two polls, partition {p} must hold exactly one waker of this consumer: polling again replaces \
+        for p in 0..2 {
+            assert_eq!(
+                log.waiting(Partition(p)),
+                1,
+                "after two polls, partition {p} must hold exactly one waker of this consumer: polling again replaces \
              the waker under the consumer's one WaiterId, it does not add another (no new_waiter_id per poll)"
-        );
-    }
+            );
+        }
+    });
 }
 
 #[test]
 fn waiting_does_not_wake_itself_in_a_busy_loop() {
-    let log = log(2);
-    let mut stream = task::spawn(consumer_of(&log, 2));
-    expect_pending(&mut stream, "an empty log");
-    assert!(
-        !stream.is_woken(),
-        "the consumer woke its own task before returning Pending (wake_by_ref?): the executor would poll it \
+    watched(move || {
+        let log = log(2);
+        let mut stream = task::spawn(consumer_of(&log, 2));
+        expect_pending(&mut stream, "an empty log");
+        assert!(
+            !stream.is_woken(),
+            "the consumer woke its own task before returning Pending (wake_by_ref?): the executor would poll it \
          again at once, forever, burning a core while nothing happens. Wake only when a record or a stop comes"
-    );
+        );
 
-    append_events(&log, 1, 1);
-    record(expect_item(&mut stream, "a record was appended"));
-    expect_pending(&mut stream, "caught up again");
-    assert!(
-        !stream.is_woken(),
-        "caught up again after one record, and nothing new: the consumer must not be woken"
-    );
+        append_events(&log, 1, 1);
+        record(expect_item(&mut stream, "a record was appended"));
+        expect_pending(&mut stream, "caught up again");
+        assert!(
+            !stream.is_woken(),
+            "caught up again after one record, and nothing new: the consumer must not be woken"
+        );
+    });
 }
 
 #[test]
 fn a_decode_error_is_an_item_and_the_stream_goes_on() {
-    let log = log(1);
-    append_events(&log, 0, 1);
-    append_garbage(&log, 0);
-    append_events(&log, 0, 1);
-    let mut stream = task::spawn(consumer_of(&log, 1));
+    watched(move || {
+        let log = log(1);
+        append_events(&log, 0, 1);
+        append_garbage(&log, 0);
+        append_events(&log, 0, 1);
+        let mut stream = task::spawn(consumer_of(&log, 1));
 
-    let items: Vec<_> = (0..3)
-        .map(|_| {
-            expect_item(
-                &mut stream,
-                "the log holds three records, one of them bad",
-            )
-        })
-        .collect();
-    assert!(
-        items[0].is_ok() && items[2].is_ok(),
-        "offsets 0 and 2 hold booking events: {items:?}"
-    );
-    assert!(
-        matches!(
-            items[1],
-            Err(ConsumeError::Decode {
-                offset: Offset(1),
-                ..
+        let items: Vec<_> = (0..3)
+            .map(|_| {
+                expect_item(
+                    &mut stream,
+                    "the log holds three records, one of them bad",
+                )
             })
-        ),
-        "offset 1 does not decode: the stream must hand out a Decode error for it, got {:?}",
-        items[1]
-    );
-    expect_pending(&mut stream, "after the three records");
+            .collect();
+        assert!(
+            items[0].is_ok() && items[2].is_ok(),
+            "offsets 0 and 2 hold booking events: {items:?}"
+        );
+        assert!(
+            matches!(
+                items[1],
+                Err(ConsumeError::Decode {
+                    offset: Offset(1),
+                    ..
+                })
+            ),
+            "offset 1 does not decode: the stream must hand out a Decode error for it, got {:?}",
+            items[1]
+        );
+        expect_pending(&mut stream, "after the three records");
+    });
 }
 
 #[test]
 fn stop_wakes_a_waiting_consumer_and_ends_the_stream() {
-    let log = log(2);
-    let consumer = consumer_of(&log, 2);
-    let stop = consumer.stop_handle();
-    let mut stream = task::spawn(consumer);
-    expect_pending(&mut stream, "an empty log");
+    watched(move || {
+        let log = log(2);
+        let consumer = consumer_of(&log, 2);
+        let stop = consumer.stop_handle();
+        let mut stream = task::spawn(consumer);
+        expect_pending(&mut stream, "an empty log");
 
-    stop.stop();
-    assert!(
-        stream.is_woken(),
-        "stop() must wake a waiting consumer, or it waits for a record that may never come: \
+        stop.stop();
+        assert!(
+            stream.is_woken(),
+            "stop() must wake a waiting consumer, or it waits for a record that may never come: \
          register the task's waker with the stop signal too before returning Pending"
-    );
-    assert_eq!(
-        stream.poll_next(),
-        Poll::Ready(None),
-        "a stopped consumer's stream ends"
-    );
-    assert_eq!(
-        stream.poll_next(),
-        Poll::Ready(None),
-        "an ended stream stays ended: polling it again returns Ready(None) again"
-    );
-    assert!(stream.is_terminated());
+        );
+        assert_eq!(
+            stream.poll_next(),
+            Poll::Ready(None),
+            "a stopped consumer's stream ends"
+        );
+        assert_eq!(
+            stream.poll_next(),
+            Poll::Ready(None),
+            "an ended stream stays ended: polling it again returns Ready(None) again"
+        );
+        assert!(stream.is_terminated());
 
-    append_events(&log, 0, 1);
-    assert_eq!(
-        stream.poll_next(),
-        Poll::Ready(None),
-        "a stopped consumer hands out nothing more, even when records arrive"
-    );
+        append_events(&log, 0, 1);
+        assert_eq!(
+            stream.poll_next(),
+            Poll::Ready(None),
+            "a stopped consumer hands out nothing more, even when records arrive"
+        );
+    });
 }
 
 #[test]
 fn stop_ends_the_stream_even_while_records_are_waiting() {
-    let log = log(1);
-    append_events(&log, 0, 5);
-    let consumer = consumer_of(&log, 1);
-    let stop = consumer.stop_handle();
-    let mut stream = task::spawn(consumer);
-    record(expect_item(&mut stream, "the log holds five records"));
+    watched(move || {
+        let log = log(1);
+        append_events(&log, 0, 5);
+        let consumer = consumer_of(&log, 1);
+        let stop = consumer.stop_handle();
+        let mut stream = task::spawn(consumer);
+        record(expect_item(&mut stream, "the log holds five records"));
 
-    stop.stop();
-    assert_eq!(
-        stream.poll_next(),
-        Poll::Ready(None),
-        "after stop() the stream ends at once, even with records left: check the stop signal first, \
+        stop.stop();
+        assert_eq!(
+            stream.poll_next(),
+            Poll::Ready(None),
+            "after stop() the stream ends at once, even with records left: check the stop signal first, \
          not only when caught up. The records left stay in the log for the next consumer"
-    );
-    assert_eq!(
-        stream.positions(),
-        vec![(Partition(0), Offset(1))],
-        "one record was handed out before stop(), so partition 0 continues at offset 1"
-    );
+        );
+        assert_eq!(
+            stream.positions(),
+            vec![(Partition(0), Offset(1))],
+            "one record was handed out before stop(), so partition 0 continues at offset 1"
+        );
+    });
 }
 
 #[test]
 fn a_dropped_consumer_leaves_no_waker_behind() {
-    let log = log(2);
-    let mut stream = task::spawn(consumer_of(&log, 2));
-    expect_pending(&mut stream, "an empty log");
-    drop(stream);
-    for p in 0..2 {
+    watched(move || {
+        let log = log(2);
+        let mut stream = task::spawn(consumer_of(&log, 2));
+        expect_pending(&mut stream, "an empty log");
+        drop(stream);
+        for p in 0..2 {
+            assert_eq!(
+                log.waiting(Partition(p)),
+                0,
+                "the consumer was dropped, so partition {p} must not keep its waker"
+            );
+        }
+    });
+}
+
+#[test]
+fn a_stopped_consumer_takes_its_wakers_back_from_the_log() {
+    watched(move || {
+        let log = log(2);
+        let consumer = consumer_of(&log, 2);
+        let stop = consumer.stop_handle();
+        let mut stream = task::spawn(consumer);
+        expect_pending(&mut stream, "an empty log");
+        expect_pending(&mut stream, "still an empty log");
+
+        stop.stop();
         assert_eq!(
-            log.waiting(Partition(p)),
-            0,
-            "the consumer was dropped, so partition {p} must not keep its waker"
+            stream.poll_next(),
+            Poll::Ready(None),
+            "a stopped consumer's stream ends"
         );
-    }
+        for p in 0..2 {
+            assert_eq!(
+                log.waiting(Partition(p)),
+                0,
+                "the stream has ended, but partition {p} still holds its waker: wakers left registered \
+             after stop keep the task alive until the next append, which may never come. When \
+             the stream ends, take them back (consumer.deregister()), even though the consumer \
+             itself is not dropped yet"
+            );
+        }
+    });
+}
+
+#[test]
+fn a_consumer_without_partitions_waits_until_it_is_stopped() {
+    watched(move || {
+        let log = log(2);
+        let consumer = Consumer::new(log.clone(), Vec::new()).expect(
+        "an empty assignment is valid: the consumer simply has nothing to read",
+    );
+        let stop = consumer.stop_handle();
+        let mut stream = task::spawn(consumer);
+        let first =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                stream.poll_next()
+            }));
+        match first {
+            Ok(Poll::Pending) => {}
+            Ok(Poll::Ready(None)) => panic!(
+                "a consumer with no partitions returned Ready(None): only stop() ends the stream; \
+             with nothing assigned it waits (Pending) like a consumer that is caught up"
+            ),
+            Ok(Poll::Ready(Some(item))) => panic!(
+                "a consumer with no partitions handed out {item:?}, but it reads nothing"
+            ),
+            Err(panic) => unless_unwritten(
+                panic,
+                "poll_next panicked on a consumer with no partitions (see the panic above): a \
+             turn computed with `% count` divides by zero when count is 0. With no reader, \
+             there is simply nothing ready",
+            ),
+        }
+        append_events(&log, 0, 1);
+        assert!(
+            !stream.is_woken(),
+            "an append to a partition this consumer does not read must not wake it"
+        );
+        stop.stop();
+        assert!(stream.is_woken(), "stop() must wake the waiting consumer");
+        assert_eq!(
+            stream.poll_next(),
+            Poll::Ready(None),
+            "a stopped consumer's stream ends, with or without partitions"
+        );
+    });
 }
 
 /// Awaits `work`, or fails if it gets stuck. The tests below run with tokio's
@@ -251,8 +349,12 @@ async fn or_stuck<T>(work: impl Future<Output = T>) -> T {
         })
 }
 
-#[tokio::test(start_paused = true)]
-async fn while_let_reads_records_as_they_are_appended_until_stopped() {
+#[test]
+fn while_let_reads_records_as_they_are_appended_until_stopped() {
+    on_paused_runtime(while_let_until_stopped);
+}
+
+async fn while_let_until_stopped() {
     let log = log(2);
     let mut consumer = consumer_of(&log, 2);
     let stop = consumer.stop_handle();
@@ -289,8 +391,12 @@ async fn while_let_reads_records_as_they_are_appended_until_stopped() {
     producer.await.expect("the producer task does not panic");
 }
 
-#[tokio::test(start_paused = true)]
-async fn standard_stream_combinators_compose_with_the_consumer() {
+#[test]
+fn standard_stream_combinators_compose_with_the_consumer() {
+    on_paused_runtime(combinators);
+}
+
+async fn combinators() {
     let log = log(1);
     let events = append_events(&log, 0, 2);
     append_garbage(&log, 0);
@@ -400,48 +506,50 @@ const HANG_GUARD: Duration = Duration::from_secs(2);
 // ANCHOR: lost_wakeup
 #[test]
 fn a_record_appended_while_the_consumer_leaves_its_wakers_still_wakes_it() {
-    let log = log(4);
-    let mut consumer = consumer_of(&log, 4);
-    let appended = Arc::new(AtomicBool::new(false));
-    let state = Arc::new(AppendOnClone {
-        on_first_clone: Mutex::new(Some(Box::new({
-            let (log, appended) = (log.clone(), appended.clone());
-            move || {
-                let (done, finished) = mpsc::channel();
-                thread::spawn(move || {
-                    append_events(&log, 3, 1);
-                    appended.store(true, Ordering::SeqCst);
-                    let _ = done.send(());
-                });
-                let _ = finished.recv_timeout(HANG_GUARD);
-            }
-        }))),
-        woken: AtomicBool::new(false),
-    });
-    let waker = append_on_clone_waker(state.clone());
-    let mut cx = Context::from_waker(&waker);
+    watched(move || {
+        let log = log(4);
+        let mut consumer = consumer_of(&log, 4);
+        let appended = Arc::new(AtomicBool::new(false));
+        let state = Arc::new(AppendOnClone {
+            on_first_clone: Mutex::new(Some(Box::new({
+                let (log, appended) = (log.clone(), appended.clone());
+                move || {
+                    let (done, finished) = mpsc::channel();
+                    thread::spawn(move || {
+                        append_events(&log, 3, 1);
+                        appended.store(true, Ordering::SeqCst);
+                        let _ = done.send(());
+                    });
+                    let _ = finished.recv_timeout(HANG_GUARD);
+                }
+            }))),
+            woken: AtomicBool::new(false),
+        });
+        let waker = append_on_clone_waker(state.clone());
+        let mut cx = Context::from_waker(&waker);
 
-    match consumer.poll_next_unpin(&mut cx) {
-        // It looked again after leaving its wakers, and found the record.
-        Poll::Ready(Some(item)) => assert_eq!(position_of(&item), (3, 0)),
-        Poll::Ready(None) => {
-            panic!("the stream ended, but it was never stopped")
-        }
-        Poll::Pending => {
-            assert!(
-                appended.load(Ordering::SeqCst),
-                "poll_next returned Pending without keeping a clone of the waker anywhere: \
+        match consumer.poll_next_unpin(&mut cx) {
+            // It looked again after leaving its wakers, and found the record.
+            Poll::Ready(Some(item)) => assert_eq!(position_of(&item), (3, 0)),
+            Poll::Ready(None) => {
+                panic!("the stream ended, but it was never stopped")
+            }
+            Poll::Pending => {
+                assert!(
+                    appended.load(Ordering::SeqCst),
+                    "poll_next returned Pending without keeping a clone of the waker anywhere: \
                  nothing can ever wake it. Leave cx.waker() with every partition"
-            );
-            assert!(
-                state.woken.load(Ordering::SeqCst),
-                "lost wake-up: a record was appended to partition 3 while poll_next was leaving its wakers, \
+                );
+                assert!(
+                    state.woken.load(Ordering::SeqCst),
+                    "lost wake-up: a record was appended to partition 3 while poll_next was leaving its wakers, \
                  after it had looked at partition 3 and before its waker was there, so the append woke nobody; \
                  poll_next then returned Pending, and nothing will ever poll it again although the record is \
                  there. After registering the wakers, look at the partitions once more before returning Pending"
-            );
+                );
+            }
         }
-    }
+    });
 }
 // ANCHOR_END: lost_wakeup
 
@@ -454,41 +562,43 @@ fn a_record_appended_while_the_consumer_leaves_its_wakers_still_wakes_it() {
 /// stream must end or be woken to end.
 #[test]
 fn a_stop_while_the_consumer_leaves_its_wakers_still_ends_the_stream() {
-    let log = log(4);
-    let mut consumer = consumer_of(&log, 4);
-    let stop = consumer.stop_handle();
-    let stopped = Arc::new(AtomicBool::new(false));
-    let state = Arc::new(AppendOnClone {
-        on_first_clone: Mutex::new(Some(Box::new({
-            let stopped = stopped.clone();
-            move || {
-                stop.stop();
-                stopped.store(true, Ordering::SeqCst);
-            }
-        }))),
-        woken: AtomicBool::new(false),
-    });
-    let waker = append_on_clone_waker(state.clone());
-    let mut cx = Context::from_waker(&waker);
+    watched(move || {
+        let log = log(4);
+        let mut consumer = consumer_of(&log, 4);
+        let stop = consumer.stop_handle();
+        let stopped = Arc::new(AtomicBool::new(false));
+        let state = Arc::new(AppendOnClone {
+            on_first_clone: Mutex::new(Some(Box::new({
+                let stopped = stopped.clone();
+                move || {
+                    stop.stop();
+                    stopped.store(true, Ordering::SeqCst);
+                }
+            }))),
+            woken: AtomicBool::new(false),
+        });
+        let waker = append_on_clone_waker(state.clone());
+        let mut cx = Context::from_waker(&waker);
 
-    match consumer.poll_next_unpin(&mut cx) {
-        Poll::Ready(None) => {}
-        Poll::Ready(Some(item)) => {
-            panic!("nothing was appended, yet the stream gave {item:?}")
-        }
-        Poll::Pending => {
-            assert!(
-                stopped.load(Ordering::SeqCst),
-                "poll_next returned Pending without keeping a clone of the waker anywhere: \
+        match consumer.poll_next_unpin(&mut cx) {
+            Poll::Ready(None) => {}
+            Poll::Ready(Some(item)) => {
+                panic!("nothing was appended, yet the stream gave {item:?}")
+            }
+            Poll::Pending => {
+                assert!(
+                    stopped.load(Ordering::SeqCst),
+                    "poll_next returned Pending without keeping a clone of the waker anywhere: \
                  nothing can ever wake it. Leave cx.waker() with every partition and the stop signal"
-            );
-            assert!(
-                state.woken.load(Ordering::SeqCst),
-                "lost stop: stop() was called while poll_next was leaving its wakers, after it had \
+                );
+                assert!(
+                    state.woken.load(Ordering::SeqCst),
+                    "lost stop: stop() was called while poll_next was leaving its wakers, after it had \
                  checked the stop flag and before its waker was with the stop signal, so nobody was \
                  woken; poll_next then returned Pending and the stream never ends. After registering \
                  the wakers, check the stop flag again as well as the partitions"
-            );
+                );
+            }
         }
-    }
+    });
 }

@@ -3,9 +3,14 @@
 
 mod common;
 
-use common::{append_events, append_garbage, log, position_of, record};
+use std::error::Error;
+
+use common::{append_events, append_garbage, chain, log, position_of, record};
 use proptest::prelude::*;
-use solution08_stream::{ConsumeError, Offset, Partition, PartitionReader};
+use solution08_stream::{
+    AssignmentError, ConsumeError, Offset, Partition, PartitionReader,
+    WireError,
+};
 
 #[test]
 fn hands_out_a_partitions_records_in_offset_order() {
@@ -206,8 +211,66 @@ fn after_a_decode_error_the_reader_moves_on_to_the_next_record() {
         }
         Err(error) => panic!(
             "after the decode error at offset 2 the reader must hand out the record at offset 3, \
-             but got an error again ({error}): it is reading the same bad record over and over"
+             but got an error again ({}): it is reading the same bad record over and over",
+            chain(&error)
         ),
+    }
+}
+
+#[test]
+fn a_read_the_log_refuses_is_an_error_item_not_caught_up() {
+    // A log with one partition, and a reader of partition 5, which it does not
+    // have: every read of the log fails.
+    let log = log(1);
+    let mut reader = PartitionReader::new(Partition(5), Offset(0), 64);
+    match reader.next_item(&log) {
+        Some(Err(ConsumeError::Log { partition, .. })) => assert_eq!(
+            partition,
+            Partition(5),
+            "the Log error must name the partition whose read failed"
+        ),
+        None => panic!(
+            "the log refused the read, but next_item returned None, which means \"caught up, \
+             nothing new\": a read error turned into caught up hides a broken partition for \
+             ever. Return Some(Err(ConsumeError::Log {{ partition, source }}))"
+        ),
+        Some(other) => panic!(
+            "the log refused the read: expected Some(Err(ConsumeError::Log {{ .. }})), got \
+             Some({other:?})"
+        ),
+    }
+    assert_eq!(
+        reader.position(),
+        Offset(0),
+        "nothing was read, so the position must not move"
+    );
+}
+
+#[test]
+fn an_error_does_not_repeat_its_cause_in_its_own_message() {
+    let log = log(1);
+    let refused = log
+        .read(Partition(5), Offset(0), 1)
+        .expect_err("partition 5 does not exist in a log of one partition");
+    let errors: Vec<Box<dyn Error>> = vec![
+        Box::new(ConsumeError::Decode {
+            partition: Partition(0),
+            offset: Offset(2),
+            source: WireError::MissingEvent,
+        }),
+        Box::new(ConsumeError::Log {
+            partition: Partition(5),
+            source: refused.clone(),
+        }),
+        Box::new(AssignmentError::UnknownPartition {
+            partition: Partition(5),
+            source: refused,
+        }),
+    ];
+    for error in errors {
+        // A message that also printed its cause would show it twice in a report
+        // of the whole chain; the cause must be reachable through `source()`.
+        workshop_testkit::errors::assert_cause_not_repeated(error.as_ref(), 2);
     }
 }
 

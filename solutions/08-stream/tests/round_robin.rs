@@ -5,7 +5,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{append_events, append_garbage, log, position_of, record};
+use common::{
+    append_events, append_garbage, log, position_of, record, unless_unwritten,
+};
 use solution08_stream::{AssignmentError, Consumer, Offset, Partition};
 
 /// Everything `next_ready` hands out until it returns `None` (at most `limit`
@@ -226,6 +228,30 @@ fn positions_say_where_each_partition_continues() {
         "after three records (partition 0 offsets 2 and 3, partition 1 offset 0), each position is one past \
          the last record handed out from that partition"
     );
+}
+
+#[test]
+fn a_consumer_without_partitions_has_nothing_ready() {
+    let log = log(2);
+    append_events(&log, 0, 3);
+    let mut consumer = Consumer::new(log, Vec::new()).expect(
+        "an empty assignment is valid: the consumer simply has nothing to read",
+    );
+    let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        consumer.next_ready()
+    }));
+    match next {
+        Ok(None) => {}
+        Ok(Some(item)) => panic!(
+            "a consumer with no partitions handed out {item:?}, but no partition is assigned to it"
+        ),
+        Err(panic) => unless_unwritten(
+            panic,
+            "next_ready panicked on a consumer with no partitions (see the panic above): a turn \
+             computed with `% count` divides by zero when count is 0. With no reader, nothing \
+             is ready: return None",
+        ),
+    }
 }
 
 #[test]

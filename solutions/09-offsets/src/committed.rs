@@ -72,6 +72,10 @@ impl CommittedOffsets {
     /// Stores `offset` as the committed offset of `partition`, whose log end (its
     /// high watermark) is `log_end`.
     ///
+    /// Refuses an offset below the one already committed
+    /// ([`CommitError::Backwards`]) or past `log_end` ([`CommitError::PastEnd`]),
+    /// and then stores nothing.
+    ///
     /// Committing the offset that is already stored is accepted and changes
     /// nothing: a consumer that commits on a timer commits the same offset again
     /// whenever nothing finished in between.
@@ -104,9 +108,7 @@ impl CommittedOffsets {
         self.offsets.insert(partition, offset);
         Ok(())
         // exercise: stub
-        // todo!(
-        //     "refuse an offset below the one committed or past the log end, otherwise store it (chapter 09)"
-        // )
+        // todo!("store `offset` unless it must be refused (chapter 09)")
         // exercise: end
     }
     // ANCHOR_END: commit

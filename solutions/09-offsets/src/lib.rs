@@ -35,5 +35,5 @@ pub use tracker::{CommitTracker, TrackError};
 pub use solution01_events::{
     BookingEvent, BookingId, BookingState, Rejected, SeatId, UserId,
 };
-pub use solution02_protobuf::encode;
+pub use solution02_protobuf::{WireError, encode};
 pub use solution06_log::{Log, LogError, Offset, Partition, Record};

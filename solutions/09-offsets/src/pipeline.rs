@@ -106,6 +106,7 @@ impl BookingStore {
             .count()
     }
 
+    // ANCHOR: record
     /// Applies `event`, read at `offset`, to the state of its booking with the
     /// state machine of step 01, and stores the new state if it was accepted.
     /// The attempt is recorded either way.
@@ -129,6 +130,7 @@ impl BookingStore {
         });
         outcome
     }
+    // ANCHOR_END: record
 }
 
 // ANCHOR: service
@@ -156,17 +158,17 @@ pub enum RunOutcome {
 /// run; the committed offset stays where it was, so a restart tries again.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PipelineError {
-    #[error("the log refused a read: {0}")]
+    #[error("the log refused a read")]
     Log(#[from] LogError),
     /// This simulation stops at a record that does not decode; step 12 sets such
     /// records aside on a dead-letter topic and goes on.
-    #[error("the record at offset {offset} is not a booking event: {source}")]
+    #[error("the record at offset {offset} is not a booking event")]
     Decode { offset: Offset, source: WireError },
-    #[error("the handler skipped or repeated a stage: {0}")]
+    #[error("the handler skipped or repeated a stage")]
     Stage(#[from] StageError),
-    #[error("the commit tracker refused a record: {0}")]
+    #[error("the commit tracker refused a record")]
     Track(#[from] TrackError),
-    #[error("the committed offsets refused a commit: {0}")]
+    #[error("the committed offsets refused a commit")]
     Commit(#[from] CommitError),
 }
 // ANCHOR_END: pipeline_error
@@ -281,9 +283,7 @@ impl Pipeline<'_> {
         self.reached(offset, stage)?;
         Ok(())
         // exercise: stub
-        // todo!(
-        //     "take the record through every stage, from received to acked, calling `self.reached` at each (chapter 09)"
-        // )
+        // todo!("take the record through every stage (chapter 09)")
         // exercise: end
     }
     // ANCHOR_END: handle
@@ -310,9 +310,7 @@ impl Pipeline<'_> {
         }
         Ok(())
         // exercise: stub
-        // todo!(
-        //     "at the policy's commit stage, mark the offset finished and commit the watermark if it moved; then return Halt::Crashed if the crash is planned here (chapter 09)"
-        // )
+        // todo!("commit if it is time, then crash if planned (chapter 09)")
         // exercise: end
     }
     // ANCHOR_END: reached

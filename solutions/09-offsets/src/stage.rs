@@ -127,9 +127,7 @@ impl Stage {
             })
         }
         // exercise: stub
-        // todo!(
-        //     "return Ok(to) only if `to` is the stage right after `self` (see `next`); otherwise the StageError that says why (chapter 09)"
-        // )
+        // todo!("allow only the very next stage (chapter 09)")
         // exercise: end
     }
 }

@@ -64,6 +64,9 @@ impl CommitTracker {
 
     // ANCHOR: received
     /// The consumer handed out the record at `offset`: it is now in flight.
+    ///
+    /// Refuses any offset but the next one to receive
+    /// ([`TrackError::OutOfOrder`]), and then changes nothing.
     pub fn received(&mut self, offset: Offset) -> Result<(), TrackError> {
         // exercise: solution
         if offset != self.next_to_receive {
@@ -76,9 +79,7 @@ impl CommitTracker {
         self.next_to_receive = offset.next();
         Ok(())
         // exercise: stub
-        // todo!(
-        //     "refuse any offset but the next one to receive; otherwise put it in flight (chapter 09)"
-        // )
+        // todo!("accept only the next offset, in flight (chapter 09)")
         // exercise: end
     }
     // ANCHOR_END: received
@@ -110,9 +111,7 @@ impl CommitTracker {
             Ok(None)
         }
         // exercise: stub
-        // todo!(
-        //     "take the offset out of flight and return the new committed offset if it moved (chapter 09)"
-        // )
+        // todo!("finish the offset, move the watermark (chapter 09)")
         // exercise: end
     }
     // ANCHOR_END: finished
@@ -141,9 +140,7 @@ impl CommitTracker {
         // exercise: solution
         log_end.0.saturating_sub(self.committed.0)
         // exercise: stub
-        // todo!(
-        //     "return how many records lie between the committed offset and the log end (chapter 09)"
-        // )
+        // todo!("count the records not committed yet (chapter 09)")
         // exercise: end
     }
     // ANCHOR_END: lag

@@ -1,10 +1,13 @@
 //! Exercise "crash": `Pipeline::handle` and `Pipeline::reached` in
 //! src/pipeline.rs, and what a crash does with each commit policy.
 
+use std::error::Error;
+
 use solution09_offsets::{
-    BookingEvent, BookingId, BookingState, CommitPolicy, CrashPoint, Log,
-    Offset, Partition, Record, Rejected, RunOutcome, SeatId, Service, Stage,
-    UserId, encode, run_until_crash,
+    BookingEvent, BookingId, BookingState, CommitError, CommitPolicy,
+    CrashPoint, Log, Offset, Partition, PipelineError, Record, Rejected,
+    RunOutcome, SeatId, Service, Stage, StageError, TrackError, UserId,
+    WireError, encode, run_until_crash,
 };
 
 const P: Partition = Partition(0);
@@ -54,8 +57,18 @@ fn run(
     service: &mut Service,
 ) -> RunOutcome {
     run_until_crash(&fixture.log, P, policy, crash, service).unwrap_or_else(
-        |e| panic!("the pipeline failed ({policy:?}, crash at {crash:?}): {e}"),
+        |e| {
+            panic!(
+                "the pipeline failed ({policy:?}, crash at {crash:?}): {}",
+                chain(&e)
+            )
+        },
     )
+}
+
+/// An error and every cause behind it, outermost first, joined by ": ".
+fn chain(error: &(dyn Error + 'static)) -> String {
+    workshop_testkit::errors::chain(error).join(": ")
 }
 
 /// Crashes at `offset`/`stage`, then restarts and runs until caught up.
@@ -262,3 +275,82 @@ fn every_crash_point_loses_or_repeats_the_record_as_the_chapter_table_says() {
     );
 }
 // ANCHOR_END: table
+
+#[test]
+fn a_record_that_does_not_decode_stops_the_run_and_is_not_committed_past() {
+    for policy in [CommitPolicy::BeforeEffect, CommitPolicy::AfterEffect] {
+        let fixture = fixture();
+        // The same log with bytes that are not a booking event at offset 1.
+        let log = Log::new(1).expect("a log with one partition");
+        let good = fixture
+            .log
+            .read(P, Offset(0), 3)
+            .expect("the fixture's partition 0 exists");
+        log.append(P, good[0].record.clone())
+            .expect("partition 0 exists");
+        log.append(P, Record::new("booking", &b"\xff\xff not an event"[..]))
+            .expect("partition 0 exists");
+        log.append(P, good[2].record.clone())
+            .expect("partition 0 exists");
+
+        let mut service = Service::default();
+        match run_until_crash(&log, P, policy, None, &mut service) {
+            Err(PipelineError::Decode { offset, .. }) => assert_eq!(
+                offset,
+                Offset(1),
+                "{policy:?}: the Decode error must name the offset of the bad record"
+            ),
+            Ok(outcome) => panic!(
+                "{policy:?}: the record at offset 1 does not decode, but the run ended with \
+                 {outcome:?}: a record that does not decode was skipped silently. Stop with \
+                 Err(PipelineError::Decode {{ offset, source }}), so that it is seen and set \
+                 aside (step 12), not lost"
+            ),
+            Err(other) => panic!(
+                "{policy:?}: the record at offset 1 does not decode: expected \
+                 PipelineError::Decode, got {}",
+                chain(&other)
+            ),
+        }
+        assert_eq!(
+            service.committed.committed(P),
+            Some(Offset(1)),
+            "{policy:?}: record 0 was handled and record 1 was not: the committed offset must \
+             stay at 1, not move past the bad record"
+        );
+        assert_eq!(
+            service.bookings.attempts_at(Offset(2)),
+            0,
+            "{policy:?}: the run stops at the bad record, so record 2 is not handled yet"
+        );
+    }
+}
+
+#[test]
+fn a_pipeline_error_does_not_repeat_its_cause_in_its_own_message() {
+    let refused = Log::new(1)
+        .expect("a log with one partition")
+        .read(Partition(5), Offset(0), 1)
+        .expect_err("partition 5 does not exist in a log of one partition");
+    let errors = [
+        PipelineError::Log(refused),
+        PipelineError::Decode {
+            offset: Offset(1),
+            source: WireError::MissingEvent,
+        },
+        PipelineError::Stage(StageError::Repeated {
+            stage: Stage::Decoded,
+        }),
+        PipelineError::Track(TrackError::NotInFlight { offset: Offset(4) }),
+        PipelineError::Commit(CommitError::PastEnd {
+            partition: P,
+            offset: Offset(9),
+            log_end: Offset(3),
+        }),
+    ];
+    for error in errors {
+        // A message that also printed its cause would show it twice in a report
+        // of the whole chain; the cause must be reachable through `source()`.
+        workshop_testkit::errors::assert_cause_not_repeated(&error, 2);
+    }
+}

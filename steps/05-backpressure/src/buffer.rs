@@ -146,9 +146,7 @@ impl ProducerBuffer {
     /// promised to senders already waiting: a newcomer does not jump the queue),
     /// [`BufferError::Closed`] after [`close`](Self::close).
     pub fn try_send(&self, record: Record) -> Result<(), BufferError> {
-        todo!(
-            "reserve the record's bytes without waiting and buffer it, or hand it back in the right BufferError (chapter 05)"
-        )
+        todo!("buffer the record if it fits now, or hand it back (chapter 05)")
     }
     // ANCHOR_END: try_send
 
@@ -156,9 +154,7 @@ impl ProducerBuffer {
     /// The sender's side: removes the oldest record and gives its bytes back, which
     /// wakes the senders waiting for them, first come first served.
     pub fn take(&self) -> Option<Record> {
-        todo!(
-            "remove the oldest record and give its bytes back to the budget (chapter 05)"
-        )
+        todo!("take the oldest record and free its bytes (chapter 05)")
     }
     // ANCHOR_END: take
 
@@ -180,9 +176,7 @@ impl ProducerBuffer {
         record: Record,
         mode: BackpressureMode,
     ) -> Result<(), BufferError> {
-        todo!(
-            "reserve the record's bytes, waiting as `mode` says, then buffer it; on failure hand it back in the right BufferError (chapter 05)"
-        )
+        todo!("buffer the record, waiting as `mode` allows (chapter 05)")
     }
     // ANCHOR_END: send
 
@@ -197,9 +191,7 @@ impl ProducerBuffer {
     /// an oversized record as a batch of its own). Otherwise that record would block
     /// the buffer, and every sender waiting on it, forever.
     pub fn drain(&self, max_bytes: usize) -> Vec<Record> {
-        todo!(
-            "remove the oldest records up to `max_bytes` in total (always at least one) and give their bytes back (chapter 05)"
-        )
+        todo!("take the oldest records, up to `max_bytes` (chapter 05)")
     }
     // ANCHOR_END: drain
 }

@@ -52,10 +52,11 @@ pub(crate) struct PartitionLog {
 impl Log {
     // ANCHOR: new
     /// A log with `partition_count` empty partitions, numbered from 0.
+    ///
+    /// Refuses 0 with [`LogError::NoPartitions`]: such a log could store
+    /// nothing, and the mistake is easier to find here than at the first append.
     pub fn new(partition_count: u32) -> Result<Log, LogError> {
-        todo!(
-            "refuse 0 partitions with LogError::NoPartitions, otherwise build one empty, locked PartitionLog per partition (chapter 06)"
-        )
+        todo!("build the log, refusing 0 partitions (chapter 06)")
     }
     // ANCHOR_END: new
 
@@ -93,14 +94,15 @@ impl Log {
     /// Offsets are dense and strictly increasing per partition: the first record
     /// gets 0, the next 1, and no two appends get the same offset, however many
     /// threads append at once.
+    ///
+    /// The waiting readers' wakers are taken out while the partition is locked
+    /// and woken after the lock is released (the chapter says why).
     pub fn append(
         &self,
         partition: Partition,
         record: Record,
     ) -> Result<Offset, LogError> {
-        todo!(
-            "lock the partition, push the record, return its position as the offset; take the partition's wakers and wake them after the lock is released (chapter 06)"
-        )
+        todo!("store the record, then wake the readers (chapter 06)")
     }
     // ANCHOR_END: append
 
@@ -113,9 +115,7 @@ impl Log {
         &self,
         partition: Partition,
     ) -> Result<Offset, LogError> {
-        todo!(
-            "return the offset the next append to this partition will get (chapter 06)"
-        )
+        todo!("return the offset the next append gets (chapter 06)")
     }
     // ANCHOR_END: high_watermark
 }

@@ -23,9 +23,7 @@ impl Log {
         from: Offset,
         max: usize,
     ) -> Result<Vec<StoredRecord>, LogError> {
-        todo!(
-            "return up to `max` records from offset `from` on, each with its own offset; past the end return an empty Vec (chapter 06)"
-        )
+        todo!("read up to `max` records from `from` (chapter 06)")
     }
     // ANCHOR_END: read
 }

@@ -27,11 +27,10 @@ pub struct WaiterId(u64);
 
 impl Log {
     // ANCHOR: new_waiter_id
-    /// A waiter id that no other caller of this log has been given.
+    /// A waiter id that no other caller of this log has been given, even when
+    /// many threads ask at the same moment.
     pub fn new_waiter_id(&self) -> WaiterId {
-        todo!(
-            "hand out a fresh id from the log's atomic counter, safely from many threads at once (chapter 06)"
-        )
+        todo!("hand out an id never given before (chapter 06)")
     }
     // ANCHOR_END: new_waiter_id
 
@@ -41,7 +40,9 @@ impl Log {
     ///
     /// Registering again with the same `waiter` replaces the waker it left before,
     /// because a future may be polled with a different waker each time (it moved
-    /// to another task) and only the latest one is sure to reach it.
+    /// to another task) and only the latest one is sure to reach it. When
+    /// [`Waker::will_wake`] says the stored waker wakes the same task, it is
+    /// kept, and nothing is cloned.
     ///
     /// To wait without missing an append, register first and check the high
     /// watermark after: an append that comes between the two is then either seen
@@ -52,9 +53,7 @@ impl Log {
         waiter: WaiterId,
         waker: &Waker,
     ) -> Result<(), LogError> {
-        todo!(
-            "store a clone of `waker` for `waiter` on the partition, replacing the one it left before unless `will_wake` says it is the same (chapter 06)"
-        )
+        todo!("leave `waker` with the partition (chapter 06)")
     }
     // ANCHOR_END: register_waker
 
@@ -67,9 +66,7 @@ impl Log {
     /// there, so nothing is left to remove. (This is called from `Drop`, where
     /// there would be nobody to return an error to.)
     pub fn deregister(&self, partition: Partition, waiter: WaiterId) {
-        todo!(
-            "remove the waker `waiter` registered on the partition, if there is one; an unknown partition is not an error here (chapter 06)"
-        )
+        todo!("forget the waker `waiter` left (chapter 06)")
     }
     // ANCHOR_END: deregister
 

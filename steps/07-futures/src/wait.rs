@@ -98,10 +98,11 @@ impl WaitForOffset {
 impl Future for WaitForOffset {
     type Output = Result<(), LogError>;
 
+    /// `Ready(Ok(()))` once `record_exists()` says the record is there (use it
+    /// for every look at the high watermark). Otherwise `Pending`, and the next
+    /// append to the partition, whenever it lands, must wake `cx`'s waker.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        todo!(
-            "return Ready once `record_exists()` says so; otherwise make sure the next append to the partition wakes this poll's waker, and return Pending (chapter 07)"
-        )
+        todo!("wait for the record, losing no wake-up (chapter 07)")
     }
 }
 // ANCHOR_END: poll

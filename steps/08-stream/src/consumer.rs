@@ -132,9 +132,7 @@ impl Consumer {
     pub fn next_ready(
         &mut self,
     ) -> Option<Result<ConsumedRecord, ConsumeError>> {
-        todo!(
-            "starting at the reader whose turn it is, ask each reader once for its next item; return the first one and give the turn to the reader after it; None if all are caught up (chapter 08)"
-        )
+        todo!("hand out a record, partitions taking turns (chapter 08)")
     }
     // ANCHOR_END: next_ready
 

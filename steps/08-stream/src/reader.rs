@@ -67,6 +67,9 @@ impl PartitionReader {
     /// The partition's next record, decoded, or `None` when the reader has handed
     /// out everything the partition holds ("caught up", until the next append).
     ///
+    /// When nothing fetched is left, it first fetches up to `batch_size` records
+    /// from `position`. A read the log refuses comes out as [`ConsumeError::Log`].
+    ///
     /// A record that does not decode comes out as [`ConsumeError::Decode`] with its
     /// offset, and the reader moves past it like past any other record: the next
     /// call returns the record after it.
@@ -74,9 +77,7 @@ impl PartitionReader {
         &mut self,
         log: &Log,
     ) -> Option<Result<ConsumedRecord, ConsumeError>> {
-        todo!(
-            "hand out the next buffered record, decoded (or as a Decode error with its offset), after fetching a batch from `position` when the buffer is empty; None when caught up (chapter 08)"
-        )
+        todo!("hand out the next record, fetching if needed (chapter 08)")
     }
     // ANCHOR_END: next_item
 }

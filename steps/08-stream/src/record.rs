@@ -33,8 +33,8 @@ pub enum ConsumeError {
     /// it, and the record stays in the log for whoever can read it.
     #[error(
         "the record at partition {partition}, offset {offset} is not a booking event this \
-         consumer can read ({source}); the consumer has moved on to the next record, so \
-         set this one aside (a dead-letter topic) rather than retrying it"
+         consumer can read; the consumer has moved on to the next record, so set this one \
+         aside (a dead-letter topic) rather than retrying it"
     )]
     Decode {
         partition: Partition,
@@ -47,7 +47,7 @@ pub enum ConsumeError {
     /// [`Consumer::new`](crate::Consumer::new) checks every assigned partition,
     /// and the log of step 06 never loses one, so this does not happen with it;
     /// a log that can fail (on disk, step 10) would report its failures here.
-    #[error("the log refused to serve partition {partition}: {source}")]
+    #[error("the log refused to serve partition {partition}")]
     Log {
         partition: Partition,
         source: LogError,
@@ -64,7 +64,7 @@ pub enum ConsumeError {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AssignmentError {
     /// The partition does not exist in this log.
-    #[error("cannot assign partition {partition}: {source}")]
+    #[error("cannot assign partition {partition}: the log does not serve it")]
     UnknownPartition {
         partition: Partition,
         source: LogError,

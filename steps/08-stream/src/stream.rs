@@ -25,9 +25,7 @@ impl Stream for Consumer {
         // `Consumer` holds no self-references, so it is `Unpin` and the pin can
         // be taken off: `get_mut` gives a plain `&mut Consumer`.
         let consumer = self.get_mut();
-        todo!(
-            "stopped: Ready(None); a record ready: Ready(Some(it)); caught up: register cx's waker with every partition and the stop signal, look again, then Pending (chapter 08)"
-        )
+        todo!("a record, or wait for one, or end (chapter 08)")
     }
 }
 // ANCHOR_END: poll_next

@@ -104,9 +104,7 @@ impl Stage {
     /// is to ack (and so commit) early and do the work afterwards; here that is a
     /// [`StageError::Skipped`], not a quiet loss after the next crash.
     pub fn advance(self, to: Stage) -> Result<Stage, StageError> {
-        todo!(
-            "return Ok(to) only if `to` is the stage right after `self` (see `next`); otherwise the StageError that says why (chapter 09)"
-        )
+        todo!("allow only the very next stage (chapter 09)")
     }
 }
 // ANCHOR_END: advance

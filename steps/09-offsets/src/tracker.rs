@@ -64,10 +64,11 @@ impl CommitTracker {
 
     // ANCHOR: received
     /// The consumer handed out the record at `offset`: it is now in flight.
+    ///
+    /// Refuses any offset but the next one to receive
+    /// ([`TrackError::OutOfOrder`]), and then changes nothing.
     pub fn received(&mut self, offset: Offset) -> Result<(), TrackError> {
-        todo!(
-            "refuse any offset but the next one to receive; otherwise put it in flight (chapter 09)"
-        )
+        todo!("accept only the next offset, in flight (chapter 09)")
     }
     // ANCHOR_END: received
 
@@ -79,9 +80,7 @@ impl CommitTracker {
         &mut self,
         offset: Offset,
     ) -> Result<Option<Offset>, TrackError> {
-        todo!(
-            "take the offset out of flight and return the new committed offset if it moved (chapter 09)"
-        )
+        todo!("finish the offset, move the watermark (chapter 09)")
     }
     // ANCHOR_END: finished
 
@@ -106,9 +105,7 @@ impl CommitTracker {
     /// read them again. A `log_end` below the committed offset (a log that was
     /// truncated, or a stale `log_end`) gives 0, not an overflow.
     pub fn lag(&self, log_end: Offset) -> u64 {
-        todo!(
-            "return how many records lie between the committed offset and the log end (chapter 09)"
-        )
+        todo!("count the records not committed yet (chapter 09)")
     }
     // ANCHOR_END: lag
 }

@@ -3,6 +3,8 @@
 // Each test file uses only some of these.
 #![allow(dead_code)]
 
+use std::time::Duration;
+
 use solution05_backpressure::{BufferError, ProducerBuffer, Record};
 
 /// A record of exactly `size` bytes whose key is `name`, so that a failure message
@@ -60,4 +62,30 @@ pub fn outcome(result: &Result<(), BufferError>) -> String {
         Ok(()) => "Ok".to_owned(),
         Err(error) => format!("Err({})", variant(error)),
     }
+}
+
+/// Runs the async test that `test` returns on a current-thread Tokio runtime
+/// with a paused clock, under a watchdog. A send that loops until there is room,
+/// instead of waiting, never returns from `poll`: the runtime is stuck with it,
+/// and only another thread can notice and say so.
+pub fn on_paused_runtime<F, Fut>(test: F)
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = ()>,
+{
+    workshop_testkit::watchdog::within(
+        Duration::from_secs(5),
+        "the test did not finish: a send never returned from `poll`. Does it loop until \
+         there is room (try_send again and again, with no `.await` that waits)? A send \
+         that has to wait must return Pending, by awaiting the semaphore, so that the task \
+         is woken when room is freed",
+        move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .expect("a current-thread Tokio runtime starts")
+                .block_on(test())
+        },
+    )
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use step08_stream::{
     BookingEvent, BookingId, ConsumeError, ConsumedRecord, Log, Offset,
@@ -73,6 +74,69 @@ pub fn position_of(item: &Result<ConsumedRecord, ConsumeError>) -> (u32, u64) {
 pub fn record(item: Result<ConsumedRecord, ConsumeError>) -> ConsumedRecord {
     match item {
         Ok(record) => record,
-        Err(error) => panic!("expected a record, got an error: {error}"),
+        Err(error) => {
+            panic!("expected a record, got an error: {}", chain(&error))
+        }
     }
+}
+
+/// An error and every cause behind it, outermost first, joined by ": ", as a
+/// failure message should show them. Each error's own message says only what
+/// happened at its level; the cause comes from `source()`.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    workshop_testkit::errors::chain(error).join(": ")
+}
+
+/// Fails a test whose call into the exercise panicked, with `message`, which
+/// names the likely mistake; unless the panic is a `todo!()`: then the function
+/// is simply not written yet, and its own message says so best.
+pub fn unless_unwritten(
+    panic: Box<dyn std::any::Any + Send>,
+    message: &str,
+) -> ! {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|text| text.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    if text.contains("not yet implemented") {
+        std::panic::resume_unwind(panic)
+    }
+    panic!("{message}")
+}
+
+/// How long a test may take. Every test of this step finishes in well under a
+/// second.
+const LIMIT: Duration = Duration::from_secs(5);
+
+/// What a test that did not finish most likely shows.
+const STUCK: &str = "the test did not finish: the consumer never let it go on. Either \
+    `poll_next` loops inside until a record comes (when every partition is caught up it \
+    must leave its wakers and return Pending, not spin), or the stream hands out items for \
+    ever without pausing (the same record or error again and again? does `position` move \
+    past a record that does not decode?)";
+
+/// Runs the body of a plain test under a watchdog: a `poll_next` that never
+/// returns would otherwise hang the test with no word about why.
+pub fn watched(body: impl FnOnce() + Send + 'static) {
+    workshop_testkit::watchdog::within(LIMIT, STUCK, body)
+}
+
+/// Runs the async test that `test` returns on a current-thread Tokio runtime
+/// with a paused clock, under the same watchdog. A consumer that never returns
+/// `Pending` never gives the runtime back control, so no timer inside the test
+/// can fire: only another thread can notice.
+pub fn on_paused_runtime<F, Fut>(test: F)
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = ()>,
+{
+    workshop_testkit::watchdog::within(LIMIT, STUCK, move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("a current-thread Tokio runtime starts")
+            .block_on(test())
+    })
 }
