@@ -6,7 +6,7 @@ mod common;
 use common::requested;
 use solution11_idempotency::{
     Admission, BatchInLog, Offset, Partition, ProducerBatch, ProducerId,
-    ProducerTable, REMEMBERED_BATCHES, SequenceError, Sequence,
+    ProducerTable, REMEMBERED_BATCHES, Sequence, SequenceError,
 };
 
 const P: Partition = Partition(0);
@@ -25,7 +25,9 @@ fn batch(producer: ProducerId, first: u64, events: usize) -> ProducerBatch {
 fn written(batch: &ProducerBatch, offset: u64) -> BatchInLog {
     BatchInLog {
         first_sequence: batch.first_sequence,
-        last_sequence: batch.last_sequence().expect("the tests' batches are not empty"),
+        last_sequence: batch
+            .last_sequence()
+            .expect("the tests' batches are not empty"),
         offset: Offset(offset),
     }
 }
