@@ -1,10 +1,13 @@
 //! A producer's batch as one record of the log: the events, and who sent them
 //! with which sequence numbers.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use bytes::Bytes;
 use prost::Message;
+use solution06_log::Partition;
+use uuid::Uuid;
 
 use crate::event_id::{
     EventIdError, IdentifiedEvent, decode_identified, encode_identified,
@@ -17,8 +20,9 @@ mod pb {
 }
 
 // ANCHOR: ids
-/// Who produced a batch. The log hands out producer ids (Kafka's
-/// `InitProducerId`), so two producers never share one.
+/// Who produced a batch. Kafka's brokers hand out producer ids
+/// (`InitProducerId`); here a producer draws a random 64-bit one, which needs
+/// no allocator that survives crashes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ProducerId(pub u64);
 
@@ -28,6 +32,19 @@ pub struct ProducerId(pub u64);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sequence(pub u64);
 // ANCHOR_END: ids
+
+impl ProducerId {
+    /// A fresh random id.
+    pub fn new() -> ProducerId {
+        ProducerId(Uuid::new_v4().as_u64_pair().0)
+    }
+}
+
+impl Default for ProducerId {
+    fn default() -> ProducerId {
+        ProducerId::new()
+    }
+}
 
 impl fmt::Display for ProducerId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -121,5 +138,94 @@ impl ProducerBatch {
             first_sequence: Sequence(message.first_sequence),
             events,
         })
+    }
+}
+
+/// The producer id and sequence numbers of a batch, without its events: what
+/// the log reads to rebuild its [`ProducerTable`](crate::ProducerTable).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchHeader {
+    pub producer_id: ProducerId,
+    pub first_sequence: Sequence,
+    pub last_sequence: Sequence,
+}
+
+impl BatchHeader {
+    /// Reads the header of the batch in a record's value. The events are not
+    /// decoded: the log does not need them.
+    pub fn decode(bytes: &[u8]) -> Result<BatchHeader, BatchError> {
+        let message = pb::ProducerBatch::decode(bytes)?;
+        let count = u64::try_from(message.events.len())
+            .ok()
+            .and_then(|count| count.checked_sub(1))
+            .ok_or(BatchError::Empty)?;
+        let last = message
+            .first_sequence
+            .checked_add(count)
+            .ok_or(BatchError::Empty)?;
+        Ok(BatchHeader {
+            producer_id: ProducerId(message.producer_id),
+            first_sequence: Sequence(message.first_sequence),
+            last_sequence: Sequence(last),
+        })
+    }
+}
+
+// ANCHOR: producer
+/// The producer side: it numbers the events it sends to each partition, so
+/// that the log can tell a retry from a new batch.
+///
+/// A retry sends the very same [`ProducerBatch`] again, never a renumbered
+/// one. A producer that restarts is a new producer, with a new id: its
+/// sequences start at 0 again (Kafka without `transactional.id` does the
+/// same).
+#[derive(Clone, Debug)]
+pub struct IdempotentProducer {
+    id: ProducerId,
+    /// The sequence number of the next event, per partition.
+    next: HashMap<Partition, Sequence>,
+}
+// ANCHOR_END: producer
+
+impl IdempotentProducer {
+    /// A producer with a fresh random id.
+    pub fn new() -> IdempotentProducer {
+        IdempotentProducer::with_id(ProducerId::new())
+    }
+
+    /// A producer with a chosen id, for tests that want to read it.
+    pub fn with_id(id: ProducerId) -> IdempotentProducer {
+        IdempotentProducer {
+            id,
+            next: HashMap::new(),
+        }
+    }
+
+    pub fn id(&self) -> ProducerId {
+        self.id
+    }
+
+    /// Numbers `events` as the next batch for `partition`. Send the result,
+    /// and send the same value again to retry it.
+    pub fn batch(
+        &mut self,
+        partition: Partition,
+        events: Vec<IdentifiedEvent>,
+    ) -> ProducerBatch {
+        let next = self.next.entry(partition).or_insert(Sequence(0));
+        let first_sequence = *next;
+        let count = u64::try_from(events.len()).unwrap_or(u64::MAX);
+        *next = Sequence(first_sequence.0.saturating_add(count));
+        ProducerBatch {
+            producer_id: self.id,
+            first_sequence,
+            events,
+        }
+    }
+}
+
+impl Default for IdempotentProducer {
+    fn default() -> IdempotentProducer {
+        IdempotentProducer::new()
     }
 }

@@ -14,6 +14,8 @@
 //!   producer id and sequence number ([`ProducerBatch`]).
 //! - `sequence.rs`: the log's memory of each producer, which turns a retried
 //!   batch into its original offset ([`ProducerTable`]).
+//! - `producer_log.rs`: step 10's durable log behind that memory, rebuilt
+//!   from the log after a restart ([`IdempotentLog`], [`rebuild`]).
 //!
 //! The chapter is `book/src/11-idempotency.md`.
 
@@ -24,9 +26,13 @@ mod batch;
 mod event_id;
 mod handler;
 mod pipeline;
+mod producer_log;
 mod sequence;
 
-pub use batch::{BatchError, ProducerBatch, ProducerId, Sequence};
+pub use batch::{
+    BatchError, BatchHeader, IdempotentProducer, ProducerBatch, ProducerId,
+    Sequence,
+};
 pub use event_id::{
     EventId, EventIdError, IdentifiedEvent, decode_identified,
     encode_identified,
@@ -36,6 +42,9 @@ pub use handler::{
     Outcome, Snapshot,
 };
 pub use pipeline::{PipelineError, run_until_crash};
+pub use producer_log::{
+    BatchAck, IdempotentLog, OpenError, ProduceError, REBUILD_READ, rebuild,
+};
 pub use sequence::{
     Admission, BatchInLog, ProducerTable, REMEMBERED_BATCHES, SequenceError,
 };
@@ -48,3 +57,6 @@ pub use solution01_events::{
 pub use solution02_protobuf::WireError;
 pub use solution06_log::{Log, LogError, Offset, Partition, Record};
 pub use solution09_offsets::{CommittedOffsets, CrashPoint, RunOutcome, Stage};
+pub use solution10_recovery::{
+    CommitStore, Disk, DurableLog, FsyncPolicy, LogConfig, RealDisk, SimDisk,
+};

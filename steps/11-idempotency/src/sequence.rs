@@ -116,12 +116,6 @@ impl ProducerTable {
             .unwrap_or_default()
     }
 
-    /// A producer id nobody has used: one more than the largest known.
-    pub fn next_producer_id(&self) -> ProducerId {
-        let largest = self.batches.keys().map(|(id, _)| id.0).max();
-        ProducerId(largest.map_or(0, |id| id.saturating_add(1)))
-    }
-
     // ANCHOR: check
     /// Decides what to do with `batch`, sent to `partition`: append it if its
     /// first sequence is the one after the last written (0 for a producer
