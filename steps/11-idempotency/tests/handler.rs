@@ -465,6 +465,7 @@ fn every_crash_point() -> Vec<CrashPoint> {
         .collect()
 }
 
+// ANCHOR: crash_anywhere
 #[test]
 fn with_duplicates_and_a_crash_anywhere_every_event_takes_effect_once() {
     let workload = workload();
@@ -502,6 +503,7 @@ fn with_duplicates_and_a_crash_anywhere_every_event_takes_effect_once() {
         wrong.join("\n")
     );
 }
+// ANCHOR_END: crash_anywhere
 
 #[test]
 fn the_outcomes_of_the_workload_are_those_of_the_state_machine() {
@@ -538,6 +540,7 @@ fn the_outcomes_of_the_workload_are_those_of_the_state_machine() {
     );
 }
 
+// ANCHOR: in_memory_seen_set
 /// A handler that remembers processed event ids in a set in memory, and keeps
 /// its bookings in a store that survives the crash (here: a map the test
 /// keeps). Looks right until the process restarts.
@@ -608,6 +611,7 @@ fn an_in_memory_seen_set_passes_until_the_process_restarts() {
          fixes: see the test with a crash anywhere"
     );
 }
+// ANCHOR_END: in_memory_seen_set
 
 #[test]
 fn a_record_that_is_not_a_batch_stops_the_consumer_and_writes_nothing() {
