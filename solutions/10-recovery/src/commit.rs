@@ -135,6 +135,18 @@ impl<D: Disk> CommitStore<D> {
         let mut offsets = self.offsets.clone();
         offsets.insert(partition, next);
         let bytes = encode_commits(&offsets);
+        self.replace_file(&bytes)?;
+        // Only now: the memory says what the disk says.
+        self.offsets = offsets;
+        Ok(())
+    }
+    // ANCHOR_END: store
+
+    // ANCHOR: replace_file
+    /// Replaces [`COMMIT_FILE`] with `bytes` atomically: a crash at any moment
+    /// leaves the old file or the new one, whole; once this returns `Ok`, the
+    /// new one.
+    fn replace_file(&self, bytes: &[u8]) -> Result<(), CommitStoreError> {
         // exercise: solution
         let temp = self.dir.join(COMMIT_TEMP_FILE);
         let path = self.dir.join(COMMIT_FILE);
@@ -144,7 +156,7 @@ impl<D: Disk> CommitStore<D> {
             .disk
             .create(&temp)
             .map_err(io_error("creating", &temp))?;
-        file.write_all(&bytes).map_err(io_error("writing", &temp))?;
+        file.write_all(bytes).map_err(io_error("writing", &temp))?;
         // 2. Its bytes reach the disk before its new name does; otherwise a
         //    crash can leave the name pointing at a torn or empty file.
         file.sync().map_err(io_error("syncing", &temp))?;
@@ -157,14 +169,12 @@ impl<D: Disk> CommitStore<D> {
         self.disk
             .sync_dir(&self.dir)
             .map_err(io_error("syncing the directory", &self.dir))?;
-        // exercise: stub
-        // todo!("write `bytes` to the temp file, fsync, rename, fsync dir (chapter 10)")
-        // exercise: end
-        // Only now: the memory says what the disk says.
-        self.offsets = offsets;
         Ok(())
+        // exercise: stub
+        // todo!("write a temp file, fsync it, rename it, fsync the dir (chapter 10)")
+        // exercise: end
     }
-    // ANCHOR_END: store
+    // ANCHOR_END: replace_file
 }
 
 /// Turns an `io::Error` into a [`CommitStoreError::Io`] about `path`.

@@ -152,7 +152,7 @@ impl SimDisk {
     /// fsynced since the file got this name.
     pub fn name_is_durable(&self, path: &Path) -> bool {
         let state = self.lock();
-        state.names.get(path).is_some()
+        state.names.contains_key(path)
             && state.names.get(path) == state.durable_names.get(path)
     }
 

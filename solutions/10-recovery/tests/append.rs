@@ -82,10 +82,10 @@ fn partitions_have_their_own_offsets_and_files() {
 fn a_full_segment_rolls_to_one_named_by_the_next_offset() {
     let disk = SimDisk::new(3);
     let appended: Vec<Record> = (0..5).map(|_| record(0)).collect();
-    // Room for two of these frames per segment, not three.
+    // Exactly two of these frames fill a segment: a segment may be filled
+    // to the last byte, and the third frame goes to the next one.
     let two = frames(0, &appended[..2]).len() as u64;
-    let (log, _) =
-        open_sim(&disk, config(1, two + 5, FsyncPolicy::EveryRecord));
+    let (log, _) = open_sim(&disk, config(1, two, FsyncPolicy::EveryRecord));
     for record in &appended {
         log.append(P0, record.clone()).expect("the append works");
     }
@@ -94,8 +94,9 @@ fn a_full_segment_rolls_to_one_named_by_the_next_offset() {
         assert_eq!(
             disk.contents(&path),
             Some(frames(base, &appended[..count])),
-            "with room for two records per segment, {} must hold the records \
-             from offset {base} on: roll when the next frame would not fit, and \
+            "with room for exactly two records per segment, {} must hold the \
+             records from offset {base} on: roll when the next frame would take \
+             the segment past segment_bytes (filling it exactly is fine), and \
              name the new segment by the offset of its first record",
             path.display()
         );
@@ -255,7 +256,9 @@ fn a_durable_ack_survives_a_crash_whatever_the_crash_keeps() {
                 recovered.starts_with(&promised),
                 "{policy:?}, seed {seed}: {} records were acknowledged as \
                  durable, but only {} came back after a crash: fsync before \
-                 the ack says durable",
+                 the ack says durable (if none came back, check the segment \
+                 names: the log reads back only files named like \
+                 segment_file_name)",
                 promised.len(),
                 recovered.len()
             );
