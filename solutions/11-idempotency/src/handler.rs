@@ -362,10 +362,10 @@ fn mark_processed(
     outcome: &Outcome,
 ) -> Result<(), HandleError> {
     let (name, detail) = outcome_to_row(outcome);
-    let first_offset =
-        i64::try_from(offset.0).map_err(|_| HandleError::Corrupt {
-            what: format!("offset {offset}, too large for SQLite"),
-        })?;
+    // SQLite's integers are i64. The offset only says where the event was
+    // first seen, and no partition reaches 2^63 records: saturate rather than
+    // fail an event over it.
+    let first_offset = i64::try_from(offset.0).unwrap_or(i64::MAX);
     transaction.execute(
         "INSERT INTO processed_events
              (event_id, booking_id, first_offset, outcome, detail)
