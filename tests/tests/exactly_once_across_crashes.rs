@@ -6,7 +6,7 @@
 //!
 //! At the end every booking's events took effect exactly once, every booking
 //! is in the state its last event says, and the committed offsets are the log
-//! ends (FACTS invariants 4, 6 and 7).
+//! ends.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
