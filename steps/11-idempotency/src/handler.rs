@@ -266,7 +266,7 @@ impl BookingDb {
     /// Calls `on_statement` with each SQL statement this database runs, as it
     /// starts (`None` stops it). A debugging aid, and how the tests step in
     /// between two statements of [`BookingDb::handle`], as a second consumer
-    /// could. A plain `fn`, because SQLite keeps no closure.
+    /// could. A plain `fn`: rusqlite's trace hook takes no closure.
     pub fn trace_statements(&self, on_statement: Option<fn(TraceEvent<'_>)>) {
         self.connection
             .trace_v2(TraceEventCodes::SQLITE_TRACE_STMT, on_statement);
