@@ -151,7 +151,7 @@ fn print_results(step: &Step, report: &CheckReport, options: CheckOptions) {
             paint(
                 DIM,
                 format!(
-                    "...and {} more failing test(s) in later exercises, which often use this one, so fix it first (`cargo workshop check {:02} --verbose` shows them).",
+                    "...and {} more failing test(s) in later exercises; start with this one, as the chapter orders them (`cargo workshop check {:02} --verbose` shows them).",
                     report.hidden_failures, step.number
                 )
             )
