@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{P0, P1, sim_dir};
+use common::{Commits, P0, P1, crash_at_every_operation, sim_dir};
 use solution10_recovery::{
     COMMIT_FILE, COMMIT_TEMP_FILE, CommitStore, CommitStoreError, Disk,
     DiskFile, Offset, RealDisk, SimDisk, decode_commits, encode_commits,
@@ -242,3 +242,12 @@ fn commits_survive_reopening_on_real_files() {
     let store = open_store(&RealDisk, dir.path());
     assert_eq!(store.committed(P0), Some(Offset(6)));
 }
+
+// ANCHOR: crash_test_commit
+#[test]
+fn a_crash_at_every_write_and_fsync_keeps_invariants_1_2_3_and_6() {
+    // The workload of the recover exercise's crash test, with a commit of
+    // partition 0 every fourth record (tests/common/mod.rs).
+    crash_at_every_operation(Commits::With);
+}
+// ANCHOR_END: crash_test_commit
