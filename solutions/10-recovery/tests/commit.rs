@@ -152,6 +152,70 @@ fn a_crash_in_the_middle_of_a_store_leaves_the_old_or_the_new_commit() {
     }
 }
 
+#[test]
+fn a_rename_that_reaches_the_disk_early_never_names_a_torn_file() {
+    // On this disk a crash may keep a rename that no directory fsync made
+    // durable, as ext4 and XFS can: the new name can reach the disk before
+    // the renamed file's bytes, unless they were fsynced before the rename.
+    let ops = {
+        let disk = SimDisk::with_early_names(0);
+        let mut store = open_store(&disk, &sim_dir());
+        store.store(P0, Offset(1)).expect("store");
+        let before = disk.operations();
+        store.store(P0, Offset(2)).expect("store");
+        disk.operations() - before
+    };
+    for stop in 0..ops {
+        for seed in 0..16 {
+            let disk = SimDisk::with_early_names(seed);
+            let mut store = open_store(&disk, &sim_dir());
+            store.store(P0, Offset(1)).expect("store");
+            disk.fail_after(stop);
+            let _failed = store.store(P0, Offset(2));
+            disk.crash();
+            let after = CommitStore::open(disk.clone(), &sim_dir()).unwrap_or_else(|e| {
+                panic!(
+                    "crash {stop} operations into a store (seed {seed}), on a \
+                     disk where a rename can become durable before a directory \
+                     fsync: {COMMIT_FILE} named a damaged file ({e}). Fsync \
+                     {COMMIT_TEMP_FILE} before you rename it, not after: \
+                     until its bytes are on disk, its new name can outrun them"
+                )
+            });
+            let committed = after.committed(P0);
+            assert!(
+                committed == Some(Offset(1)) || committed == Some(Offset(2)),
+                "crash {stop} operations into a store (seed {seed}): the old \
+                 commit (1) or the new one (2) must be there, got {committed:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_temporary_file_left_by_an_earlier_crash_is_overwritten_not_appended_to() {
+    let disk = SimDisk::new(5);
+    let temp = sim_dir().join(COMMIT_TEMP_FILE);
+    // What a crash in the middle of writing the temporary file leaves.
+    let mut leftover = disk.create(&temp).expect("create");
+    leftover.write_all(b"0 12\ncrc32c 0").expect("write");
+    leftover.sync().expect("sync");
+    disk.sync_dir(&sim_dir()).expect("sync dir");
+    disk.crash();
+
+    let mut store = open_store(&disk, &sim_dir());
+    store.store(P0, Offset(3)).expect("store");
+    let reopened = CommitStore::open(disk.clone(), &sim_dir()).unwrap_or_else(|e| {
+        panic!(
+            "an earlier crash left half a {COMMIT_TEMP_FILE} behind, and after \
+             the next store {COMMIT_FILE} is damaged ({e}): open the temporary \
+             file with `create`, which empties it, not `open_append`, which \
+             writes after what is already there"
+        )
+    });
+    assert_eq!(reopened.committed(P0), Some(Offset(3)));
+}
+
 // What goes wrong without the protocol, shown on the simulated disk. These
 // use the disk directly, not your code: they show why each step is needed.
 

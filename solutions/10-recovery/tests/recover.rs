@@ -112,10 +112,17 @@ fn damage_with_whole_records_after_it_is_refused_with_file_and_byte() {
                 position, ends[1] as u64,
                 "the error names the byte where the damaged record starts"
             );
-            assert_eq!(next_file, file);
+            assert_eq!(
+                next_file, file,
+                "the next whole record is in the same file: next_file is `file`"
+            );
             assert_eq!(
                 next_whole, ends[2] as u64,
-                "and the byte where the next whole record starts"
+                "Corrupt's next_whole is the byte where the first whole record \
+                 after the damage starts, as next_whole_frame(bytes, position \
+                 + 1) finds it: byte {} here (the damaged record starts at byte \
+                 {}, so that is `position`, not next_whole)",
+                ends[2], ends[1]
             );
         }
         Ok(scan) => panic!(
@@ -126,12 +133,22 @@ fn damage_with_whole_records_after_it_is_refused_with_file_and_byte() {
             if scan.torn {
                 ", treating the damage as a torn tail and dropping two good records"
             } else {
-                ""
+                ": you skipped the damaged record and carried on at the next \
+                 whole one. Damage followed by whole records must be refused"
             }
         ),
+        Err(RecoveryError::WrongOffset { .. }) => panic!("{SKIPPED_DAMAGE}"),
         Err(other) => panic!("expected RecoveryError::Corrupt, got {other}"),
     }
 }
+
+/// What a scan that skips a damaged record and reads on at the next whole one
+/// runs into: that record's offset is one past the expected one.
+const SKIPPED_DAMAGE: &str = "the scan failed with WrongOffset on the record \
+    after a damaged one: you skipped the damaged record and carried on at the \
+    next whole one, which holds the offset after the missing record. Damage \
+    followed by whole records must be refused: return RecoveryError::Corrupt \
+    where the damaged record starts";
 
 #[test]
 fn a_record_with_the_wrong_offset_is_refused() {
@@ -297,6 +314,9 @@ fn damage_in_the_middle_stops_the_log_from_opening() {
                     position, ends[1] as u64,
                     "and the damaged record's byte"
                 );
+            }
+            Err(RecoveryError::WrongOffset { .. }) => {
+                panic!("{attempt} open: {SKIPPED_DAMAGE}")
             }
             Err(other) => panic!("expected Corrupt, got {other}"),
             Ok(_) => panic!(
