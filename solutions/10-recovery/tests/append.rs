@@ -140,18 +140,26 @@ fn the_next_frame_decides_the_roll_so_no_segment_passes_segment_bytes() {
         for pair in bases.windows(2) {
             let (base, end) = (pair[0], pair[1]);
             let path = segment_path(&sim_dir(), P0, base as u64);
-            let held = disk.contents(&path).map_or(0, |bytes| bytes.len());
+            let held = disk.contents(&path).map(|bytes| bytes.len() as u64);
+            let want = lens[base..end].iter().sum::<u64>();
             assert_eq!(
-                disk.contents(&path),
-                Some(frames(base as u64, &appended[base..end])),
+                held,
+                Some(want),
                 "with segment_bytes = {segment_bytes} and frames of {lens:?} \
-                 bytes, {} must hold records {base} to {} ({} bytes); it \
-                 holds {held} bytes. Roll when the active segment's length \
-                 plus the length of the frame about to be written would pass \
-                 segment_bytes, not once the segment has reached it",
+                 bytes, {} must hold records {base} to {} ({want} bytes). \
+                 Roll when the active segment's length plus the length of the \
+                 frame about to be written would pass segment_bytes, not once \
+                 the segment has reached it",
                 path.display(),
                 end - 1,
-                lens[base..end].iter().sum::<u64>()
+            );
+            assert!(
+                disk.contents(&path)
+                    == Some(frames(base as u64, &appended[base..end])),
+                "{} has the right length but not the frames of records {base} \
+                 to {}, in order",
+                path.display(),
+                end - 1
             );
         }
     }
