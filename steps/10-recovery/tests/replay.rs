@@ -149,7 +149,7 @@ fn an_event_apply_refuses_is_skipped_and_the_rebuild_goes_on() {
         "requested, paid, then an expiry apply refuses: still Confirmed; \
          got {:?}. {}",
         states.get(&first),
-        if states.get(&first).is_none() {
+        if !states.contains_key(&first) {
             NOT_FROM_ZERO
         } else {
             ""
