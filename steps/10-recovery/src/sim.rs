@@ -84,11 +84,15 @@ impl SimDisk {
     /// made them durable: a rename can reach the disk before the renamed
     /// file's bytes do.
     ///
-    /// Real file systems do this: ext4 and XFS write a directory change with
-    /// the next journal commit, which any fsync in the same file system can
-    /// trigger. A `sync_dir` makes a name durable; its absence does not keep
-    /// the name from becoming durable. The seed decides, directory by
-    /// directory, whether a crash keeps the names.
+    /// Real file systems do this. A journaling one such as ext4 writes a
+    /// directory change with its next journal commit, which an fsync of any
+    /// other file can trigger, and with delayed allocation the renamed file's
+    /// bytes may not be written yet. (ext4 and btrfs have a heuristic that
+    /// writes them first when a rename replaces a file, to protect programs
+    /// that skip the fsync; ext4's can be turned off with `noauto_da_alloc`.)
+    /// A `sync_dir` makes a name durable; its absence does not keep the name
+    /// from becoming durable. The seed decides, directory by directory,
+    /// whether a crash keeps the names.
     pub fn with_early_names(seed: u64) -> SimDisk {
         let disk = SimDisk::new(seed);
         disk.lock().early_names = true;
