@@ -55,9 +55,11 @@ impl<D: Disk> DurableLog<D> {
 /// The state of every booking, rebuilt from the whole log: each partition
 /// replayed from offset 0, each event applied with step 01's `apply`.
 ///
-/// An event `apply` refuses is skipped: it changed nothing when it was first
-/// handled, and `apply` gives the same answer every time, so it changes
-/// nothing now.
+/// An event `apply` refuses is skipped, and the replay goes on with the next
+/// one: it changed nothing when it was first handled, and `apply` gives the
+/// same answer every time, so it changes nothing now. A booking whose events
+/// are all refused (a payment for a booking never requested) has no entry in
+/// the map: nothing ever happened to it.
 pub fn rebuild_bookings<D: Disk>(
     log: &DurableLog<D>,
 ) -> Result<HashMap<BookingId, BookingState>, ReplayError> {

@@ -10,9 +10,10 @@
 //!
 //! [`SimDisk::crash`] is the power cut. Every file keeps what was synced plus a
 //! prefix, chosen by the seed, of what was written after (a torn write); every
-//! name goes back to what the last `sync_dir` of its directory saw. The same
-//! seed and the same operations give the same result, so a failing test can be
-//! run again.
+//! name goes back to what the last `sync_dir` of its directory saw (or, on a
+//! disk made with [`SimDisk::with_early_names`], may stay as it was at the
+//! crash). The same seed and the same operations give the same result, so a
+//! failing test can be run again.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -47,6 +48,9 @@ struct SimState {
     stop_at: Option<u64>,
     /// The state of the generator that decides what a crash keeps.
     random: u64,
+    /// Whether a crash may keep names that no `sync_dir` made durable (see
+    /// [`SimDisk::with_early_names`]).
+    early_names: bool,
 }
 
 #[derive(Debug, Default)]
@@ -70,8 +74,29 @@ impl SimDisk {
                 operations: 0,
                 stop_at: None,
                 random: seed,
+                early_names: false,
             })),
         }
+    }
+
+    /// A disk like [`SimDisk::new`]'s on which a crash may also keep the
+    /// names of a directory as they were at the crash, though no `sync_dir`
+    /// made them durable: a rename can reach the disk before the renamed
+    /// file's bytes do.
+    ///
+    /// Real file systems do this. A journaling one such as ext4 writes a
+    /// directory change with its next journal commit, which an fsync of any
+    /// other file can trigger, and with delayed allocation the renamed file's
+    /// bytes may not be written yet. (ext4 and btrfs have a heuristic that
+    /// writes them first when a rename replaces a file, to protect programs
+    /// that skip the fsync; ext4's can be turned off with `noauto_da_alloc`.)
+    /// A `sync_dir` makes a name durable; its absence does not keep the name
+    /// from becoming durable. The seed decides, directory by directory,
+    /// whether a crash keeps the names.
+    pub fn with_early_names(seed: u64) -> SimDisk {
+        let disk = SimDisk::new(seed);
+        disk.lock().early_names = true;
+        disk
     }
 
     // ANCHOR: crash
@@ -79,7 +104,9 @@ impl SimDisk {
     /// prefix of the bytes written after them; a file rewritten or cut since
     /// its last fsync keeps either its old synced bytes or a prefix of the new
     /// ones. Each name goes back to the last `sync_dir` of its directory, so a
-    /// rename or a new file that was not made durable is undone.
+    /// rename or a new file that was not made durable is undone (on a disk
+    /// made with [`SimDisk::with_early_names`], a directory may instead keep
+    /// its names as they are).
     ///
     /// Handles opened before the crash fail from now on: the process that
     /// held them is gone. A stop set by [`SimDisk::fail_after`] is lifted.
@@ -104,6 +131,27 @@ impl SimDisk {
             };
             file.data.truncate(kept);
             file.synced = file.data.clone();
+        }
+        if state.early_names {
+            // A journal commit that came before the power cut may have
+            // written some directories' latest names: keep those as durable.
+            let state = &mut *state;
+            let mut changed: Vec<PathBuf> = state
+                .names
+                .keys()
+                .chain(state.durable_names.keys())
+                .filter(|path| {
+                    state.names.get(*path) != state.durable_names.get(*path)
+                })
+                .filter_map(|path| path.parent().map(Path::to_path_buf))
+                .collect();
+            changed.sort();
+            changed.dedup();
+            for dir in changed {
+                if below(&mut random, 2) == 0 {
+                    state.make_names_durable(&dir);
+                }
+            }
         }
         state.random = random;
         state.names = state.durable_names.clone();
@@ -195,6 +243,20 @@ impl SimState {
                 format!("no file {}", path.display()),
             )
         })
+    }
+
+    /// Makes the names in `dir` as they are now the ones a crash goes back
+    /// to: what an fsync of the directory does.
+    fn make_names_durable(&mut self, dir: &Path) {
+        let in_dir = |path: &PathBuf| path.parent() == Some(dir);
+        self.durable_names.retain(|path, _| !in_dir(path));
+        let now: Vec<_> = self
+            .names
+            .iter()
+            .filter(|(path, _)| in_dir(path))
+            .map(|(path, &file)| (path.clone(), file))
+            .collect();
+        self.durable_names.extend(now);
     }
 
     /// The file named `path`, or a new empty one under that name.
@@ -337,15 +399,7 @@ impl Disk for SimDisk {
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         let mut state = self.lock();
         state.operation()?;
-        let in_dir = |path: &PathBuf| path.parent() == Some(dir);
-        state.durable_names.retain(|path, _| !in_dir(path));
-        let now: Vec<_> = state
-            .names
-            .iter()
-            .filter(|(path, _)| in_dir(path))
-            .map(|(path, &file)| (path.clone(), file))
-            .collect();
-        state.durable_names.extend(now);
+        state.make_names_durable(dir);
         Ok(())
     }
 }

@@ -109,6 +109,63 @@ fn a_full_segment_rolls_to_one_named_by_the_next_offset() {
 }
 
 #[test]
+fn the_next_frame_decides_the_roll_so_no_segment_passes_segment_bytes() {
+    // Records 0 to 7 have frames of 33 to 39 bytes. With a limit of one and a
+    // half frames, each segment holds one record; with 75 bytes, some hold
+    // two (33 + 34 = 67) and one is filled exactly (37 + 38 = 75).
+    let appended: Vec<Record> = (0..8).map(record).collect();
+    let lens: Vec<u64> = appended
+        .iter()
+        .map(|record| frames(0, std::slice::from_ref(record)).len() as u64)
+        .collect();
+    for segment_bytes in [lens[0] * 3 / 2, 75] {
+        let disk = SimDisk::new(11);
+        let (log, _) =
+            open_sim(&disk, config(1, segment_bytes, FsyncPolicy::EveryRecord));
+        for record in &appended {
+            log.append(P0, record.clone()).expect("the append works");
+        }
+        // Where each segment must start: a frame goes to a new segment when
+        // it would take the active one past the limit.
+        let mut bases = vec![0];
+        let mut active = 0;
+        for (offset, &len) in lens.iter().enumerate() {
+            if active > 0 && active + len > segment_bytes {
+                bases.push(offset);
+                active = 0;
+            }
+            active += len;
+        }
+        bases.push(appended.len());
+        for pair in bases.windows(2) {
+            let (base, end) = (pair[0], pair[1]);
+            let path = segment_path(&sim_dir(), P0, base as u64);
+            let held = disk.contents(&path).map(|bytes| bytes.len() as u64);
+            let want = lens[base..end].iter().sum::<u64>();
+            assert_eq!(
+                held,
+                Some(want),
+                "with segment_bytes = {segment_bytes} and frames of {lens:?} \
+                 bytes, {} must hold records {base} to {} ({want} bytes). \
+                 Roll when the active segment's length plus the length of the \
+                 frame about to be written would pass segment_bytes, not once \
+                 the segment has reached it",
+                path.display(),
+                end - 1,
+            );
+            assert!(
+                disk.contents(&path)
+                    == Some(frames(base as u64, &appended[base..end])),
+                "{} has the right length but not the frames of records {base} \
+                 to {}, in order",
+                path.display(),
+                end - 1
+            );
+        }
+    }
+}
+
+#[test]
 fn a_record_larger_than_a_segment_gets_a_segment_of_its_own() {
     let disk = SimDisk::new(4);
     let (log, _) = open_sim(&disk, config(1, 10, FsyncPolicy::EveryRecord));

@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{P0, P1, sim_dir};
+use common::{Commits, P0, P1, crash_at_every_operation, sim_dir};
 use solution10_recovery::{
     COMMIT_FILE, COMMIT_TEMP_FILE, CommitStore, CommitStoreError, Disk,
     DiskFile, Offset, RealDisk, SimDisk, decode_commits, encode_commits,
@@ -152,6 +152,70 @@ fn a_crash_in_the_middle_of_a_store_leaves_the_old_or_the_new_commit() {
     }
 }
 
+#[test]
+fn a_rename_that_reaches_the_disk_early_never_names_a_torn_file() {
+    // On this disk a crash may keep a rename that no directory fsync made
+    // durable, as ext4 and XFS can: the new name can reach the disk before
+    // the renamed file's bytes, unless they were fsynced before the rename.
+    let ops = {
+        let disk = SimDisk::with_early_names(0);
+        let mut store = open_store(&disk, &sim_dir());
+        store.store(P0, Offset(1)).expect("store");
+        let before = disk.operations();
+        store.store(P0, Offset(2)).expect("store");
+        disk.operations() - before
+    };
+    for stop in 0..ops {
+        for seed in 0..16 {
+            let disk = SimDisk::with_early_names(seed);
+            let mut store = open_store(&disk, &sim_dir());
+            store.store(P0, Offset(1)).expect("store");
+            disk.fail_after(stop);
+            let _failed = store.store(P0, Offset(2));
+            disk.crash();
+            let after = CommitStore::open(disk.clone(), &sim_dir()).unwrap_or_else(|e| {
+                panic!(
+                    "crash {stop} operations into a store (seed {seed}), on a \
+                     disk where a rename can become durable before a directory \
+                     fsync: {COMMIT_FILE} named a damaged file ({e}). Fsync \
+                     {COMMIT_TEMP_FILE} before you rename it, not after: \
+                     until its bytes are on disk, its new name can outrun them"
+                )
+            });
+            let committed = after.committed(P0);
+            assert!(
+                committed == Some(Offset(1)) || committed == Some(Offset(2)),
+                "crash {stop} operations into a store (seed {seed}): the old \
+                 commit (1) or the new one (2) must be there, got {committed:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_temporary_file_left_by_an_earlier_crash_is_overwritten_not_appended_to() {
+    let disk = SimDisk::new(5);
+    let temp = sim_dir().join(COMMIT_TEMP_FILE);
+    // What a crash in the middle of writing the temporary file leaves.
+    let mut leftover = disk.create(&temp).expect("create");
+    leftover.write_all(b"0 12\ncrc32c 0").expect("write");
+    leftover.sync().expect("sync");
+    disk.sync_dir(&sim_dir()).expect("sync dir");
+    disk.crash();
+
+    let mut store = open_store(&disk, &sim_dir());
+    store.store(P0, Offset(3)).expect("store");
+    let reopened = CommitStore::open(disk.clone(), &sim_dir()).unwrap_or_else(|e| {
+        panic!(
+            "an earlier crash left half a {COMMIT_TEMP_FILE} behind, and after \
+             the next store {COMMIT_FILE} is damaged ({e}): open the temporary \
+             file with `create`, which empties it, not `open_append`, which \
+             writes after what is already there"
+        )
+    });
+    assert_eq!(reopened.committed(P0), Some(Offset(3)));
+}
+
 // What goes wrong without the protocol, shown on the simulated disk. These
 // use the disk directly, not your code: they show why each step is needed.
 
@@ -242,3 +306,12 @@ fn commits_survive_reopening_on_real_files() {
     let store = open_store(&RealDisk, dir.path());
     assert_eq!(store.committed(P0), Some(Offset(6)));
 }
+
+// ANCHOR: crash_test_commit
+#[test]
+fn a_crash_at_every_write_and_fsync_keeps_invariants_1_2_3_and_6() {
+    // The workload of the recover exercise's crash test, with a commit of
+    // partition 0 every fourth record (tests/common/mod.rs).
+    crash_at_every_operation(Commits::With);
+}
+// ANCHOR_END: crash_test_commit

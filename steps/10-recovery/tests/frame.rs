@@ -156,15 +156,21 @@ fn a_length_out_of_range_is_corrupt_even_when_bytes_are_missing() {
     }
 }
 
+/// The frame of a body that is `body` exactly, with a correct length and
+/// checksum: what a bug (or an attacker) could write, whatever it says.
+fn crafted(body: &[u8]) -> Vec<u8> {
+    let mut bytes = (body.len() as u32).to_le_bytes().to_vec();
+    bytes.extend_from_slice(&crc32c::crc32c(body).to_le_bytes());
+    bytes.extend_from_slice(body);
+    bytes
+}
+
 #[test]
 fn a_key_length_past_the_body_is_corrupt() {
     let body =
         [&0u64.to_le_bytes()[..], &100u32.to_le_bytes()[..], b"ab"].concat();
-    let mut bytes = (body.len() as u32).to_le_bytes().to_vec();
-    bytes.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());
-    bytes.extend_from_slice(&body);
     assert_eq!(
-        decoded(&bytes),
+        decoded(&crafted(&body)),
         Frame::Corrupt(Defect::KeyPastEnd {
             key_len: 100,
             body_len: body.len(),
@@ -176,12 +182,94 @@ fn a_key_length_past_the_body_is_corrupt() {
 }
 
 #[test]
-fn a_record_too_large_for_a_frame_is_refused() {
-    let record = Record::new("k", vec![0u8; MAX_BODY_LEN]);
+fn a_key_length_that_fits_the_body_but_not_after_the_fields_is_corrupt() {
+    // A body of 20 bytes: offset (8), key length (4), then 8 bytes of key and
+    // value. The key starts at byte 12 of the body, so at most 8 bytes of key
+    // fit; 15 is less than the body's 20 bytes, but runs 7 bytes past it.
+    for (key_len, want) in [
+        (
+            15u32,
+            Frame::Corrupt(Defect::KeyPastEnd {
+                key_len: 15,
+                body_len: 20,
+            }),
+        ),
+        (
+            9,
+            Frame::Corrupt(Defect::KeyPastEnd {
+                key_len: 9,
+                body_len: 20,
+            }),
+        ),
+        (
+            8,
+            Frame::Whole {
+                offset: Offset(4),
+                record: Record::new("keyvalue", ""),
+                len: 28,
+            },
+        ),
+    ] {
+        let body = [
+            &4u64.to_le_bytes()[..],
+            &key_len.to_le_bytes()[..],
+            b"keyvalue",
+        ]
+        .concat();
+        let bytes = crafted(&body);
+        let got = std::panic::catch_unwind(|| decoded(&bytes));
+        let Ok(got) = got else {
+            panic!(
+                "decode_frame panicked on a frame with a valid checksum and a \
+                 key length of {key_len} in a body of 20 bytes. The key starts \
+                 after the offset and the key length (12 bytes), so compare \
+                 12 + key_len with the body length, not key_len alone: \
+                 decode_frame must never panic, whatever the bytes"
+            )
+        };
+        assert_eq!(
+            got, want,
+            "a key length of {key_len} in a body of 20 bytes, 12 of which are \
+             the offset and the key length: at most 8 bytes of key fit, so 8 \
+             is a whole record with an empty value and more is \
+             Corrupt(KeyPastEnd)"
+        );
+    }
+}
+
+#[test]
+fn a_body_of_exactly_max_body_len_is_framed_and_one_byte_more_is_refused() {
+    // The body is the offset and the key length (MIN_BODY_LEN bytes) plus the
+    // key and the value: `record.size()` counts only the last two.
+    let largest = Record::new("k", vec![7u8; MAX_BODY_LEN - MIN_BODY_LEN - 1]);
+    let mut out = Vec::new();
+    let framed = encode_frame(Offset(0), &largest, &mut out);
+    assert!(
+        framed.is_ok(),
+        "a record whose body is exactly MAX_BODY_LEN bytes ({} of key and \
+         value plus the {MIN_BODY_LEN} bytes of offset and key length) fits \
+         in a frame: refuse only a body longer than MAX_BODY_LEN",
+        largest.size()
+    );
+    let frame = Bytes::from(out);
+    assert!(
+        matches!(
+            decode_frame(&frame),
+            Frame::Whole { ref record, .. } if *record == largest
+        ),
+        "a frame with a body of exactly MAX_BODY_LEN bytes must read back as \
+         the record it holds"
+    );
+
+    let too_large = Record::new("k", vec![7u8; MAX_BODY_LEN - MIN_BODY_LEN]);
     let mut out = Vec::new();
     assert!(
-        encode_frame(Offset(0), &record, &mut out).is_err(),
-        "a body over MAX_BODY_LEN bytes would be read back as damage: refuse it"
+        encode_frame(Offset(0), &too_large, &mut out).is_err(),
+        "this record's key and value are {} bytes, so its body is \
+         MAX_BODY_LEN + 1 bytes with the {MIN_BODY_LEN} bytes of offset and \
+         key length: written, it would be read back as damage. Compare the \
+         body's length with MAX_BODY_LEN, not record.size()",
+        too_large.size()
     );
     assert!(out.is_empty(), "a refused record must write nothing");
 }

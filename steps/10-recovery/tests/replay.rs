@@ -84,14 +84,25 @@ fn the_bookings_are_rebuilt_from_the_log() {
     let states = rebuilt(&log);
     assert!(
         matches!(states.get(&paid), Some(BookingState::Confirmed { .. })),
-        "requested then paid: Confirmed. The second payment is refused by \
-         apply and must be skipped, not stop the rebuild; got {:?}",
-        states.get(&paid)
+        "requested then paid: Confirmed; got {:?}. {}",
+        states.get(&paid),
+        match states.get(&paid) {
+            None => NOT_FROM_ZERO,
+            Some(BookingState::Held { .. }) => {
+                "The payment (offset 1 of partition 0) was not applied"
+            }
+            Some(_) => "",
+        }
     );
     assert!(
         matches!(states.get(&held), Some(BookingState::Held { .. })),
-        "requested only: Held; got {:?}. Did you replay every partition?",
-        states.get(&held)
+        "requested only: Held; got {:?}. {}",
+        states.get(&held),
+        if states.contains_key(&expired) {
+            NOT_FROM_ZERO
+        } else {
+            "No booking of partition 1 has a state: replay every partition"
+        }
     );
     assert!(
         matches!(states.get(&expired), Some(BookingState::Expired { .. })),
@@ -100,6 +111,119 @@ fn the_bookings_are_rebuilt_from_the_log() {
         states.get(&expired)
     );
     assert_eq!(states.len(), 3, "one state per booking, nothing else");
+}
+
+/// Why a booking whose first event is at offset 0 has no state at all.
+const NOT_FROM_ZERO: &str = "The booking has no state at all: its first \
+    event, the ReservationRequested at offset 0 of its partition, was not \
+    applied. Replay every partition from Offset(0), and make replay_from \
+    include the record at `from` itself (not start at from.next())";
+
+#[test]
+fn an_event_apply_refuses_is_skipped_and_the_rebuild_goes_on() {
+    let disk = SimDisk::new(7);
+    let (log, _) =
+        open_sim(&disk, config(1, 1 << 20, FsyncPolicy::EveryRecord));
+    let [first, second] = [BookingId::new(), BookingId::new()];
+    let request = |booking_id, seat: &str| BookingEvent::ReservationRequested {
+        booking_id,
+        seat_id: SeatId::parse(seat).expect("a seat"),
+        user_id: UserId::new(),
+    };
+    // The expiry of `first` after its payment is refused by apply (a
+    // confirmed booking does not expire); `second`'s events come after it.
+    let events = [
+        request(first, "A1"),
+        BookingEvent::PaymentReceived { booking_id: first },
+        BookingEvent::ReservationExpired { booking_id: first },
+        request(second, "A2"),
+        BookingEvent::PaymentReceived { booking_id: second },
+    ];
+    for event in &events {
+        log.append(P0, Record::new("k", encode(event)))
+            .expect("append");
+    }
+    let states = rebuilt(&log);
+    assert!(
+        matches!(states.get(&first), Some(BookingState::Confirmed { .. })),
+        "requested, paid, then an expiry apply refuses: still Confirmed; \
+         got {:?}. {}",
+        states.get(&first),
+        if !states.contains_key(&first) {
+            NOT_FROM_ZERO
+        } else {
+            ""
+        }
+    );
+    assert!(
+        matches!(states.get(&second), Some(BookingState::Confirmed { .. })),
+        "the events of a second booking come after an event apply refused: \
+         they must be applied too (got {:?}). A refused event is skipped, it \
+         does not end the replay of its partition",
+        states.get(&second)
+    );
+}
+
+#[test]
+fn a_booking_whose_first_event_is_refused_is_left_out() {
+    let disk = SimDisk::new(8);
+    let (log, _) =
+        open_sim(&disk, config(1, 1 << 20, FsyncPolicy::EveryRecord));
+    let [orphan, booked] = [BookingId::new(), BookingId::new()];
+    // A payment for a booking that was never requested: apply refuses it on
+    // an empty state.
+    let events = [
+        BookingEvent::PaymentReceived { booking_id: orphan },
+        BookingEvent::ReservationRequested {
+            booking_id: booked,
+            seat_id: SeatId::parse("B1").expect("a seat"),
+            user_id: UserId::new(),
+        },
+    ];
+    for event in &events {
+        log.append(P0, Record::new("k", encode(event)))
+            .expect("append");
+    }
+    let states = rebuilt(&log);
+    assert_eq!(
+        states.get(&orphan),
+        None,
+        "the only event of this booking is a payment that apply refuses: \
+         nothing happened to it, so it must not be in the map (not even as \
+         Empty). Insert a booking's state only when apply accepts an event"
+    );
+    assert!(
+        matches!(states.get(&booked), Some(BookingState::Held { .. })),
+        "the request after the refused payment must be applied; got {:?}. \
+         A refused event is skipped, it does not end the replay of its \
+         partition",
+        states.get(&booked)
+    );
+}
+
+#[test]
+fn replay_reads_a_partition_to_its_end_however_long() {
+    let disk = SimDisk::new(9);
+    let (log, _) = open_sim(&disk, config(1, 1 << 20, FsyncPolicy::Never));
+    for i in 0..250u32 {
+        log.append(P0, Record::new("k", i.to_le_bytes().to_vec()))
+            .expect("append");
+    }
+    let replayed = log.replay_from(P0, Offset(10)).expect("partition 0 exists");
+    assert_eq!(
+        replayed.first().map(|stored| stored.offset),
+        Some(Offset(10)),
+        "replaying from 10 starts with record 10 itself"
+    );
+    assert_eq!(
+        replayed.last().map(|stored| stored.offset),
+        Some(Offset(249)),
+        "the partition holds 250 records: replaying from 10 must give records \
+         10 to 249 ({} came back). Ask read for every record (usize::MAX), not \
+         for a batch of a fixed size",
+        replayed.len()
+    );
+    assert_eq!(replayed.len(), 240, "one record per offset from 10 to 249");
 }
 
 fn same_after_restart<D: Disk>(disk: &D, dir: &Path, crash: impl Fn()) {
