@@ -41,7 +41,12 @@ impl From<&BookingEvent> for pb::BookingEvent {
                 })
             }
         };
-        pb::BookingEvent { event: Some(event) }
+        // Step 02's events have no id yet: an empty `event_id` is not written
+        // at all, so the bytes are what they were before step 11 added it.
+        pb::BookingEvent {
+            event: Some(event),
+            event_id: String::new(),
+        }
         // exercise: stub
         // todo!(
         //     "build the protobuf message: the oneof case that matches the event, ids as UUID text (chapter 02)"

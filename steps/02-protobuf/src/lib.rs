@@ -21,7 +21,8 @@
 /// `build/step02-protobuf-*/out/booking.v1.rs`, if you want to read it).
 ///
 /// The oneof becomes an `Option` of an enum: `pb::BookingEvent { event:
-/// Option<pb::booking_event::Event> }`, where `None` means no case was set.
+/// Option<pb::booking_event::Event>, event_id: String }`, where `None` means no
+/// case was set. `event_id` belongs to step 11; this step leaves it empty.
 pub mod pb {
     include!(concat!(env!("OUT_DIR"), "/booking.v1.rs"));
 }

@@ -237,6 +237,7 @@ fn decoding_checks_the_fields_too() {
         event: Some(Event::PaymentReceived(pb::PaymentReceived {
             booking_id: "tomorrow".to_owned(),
         })),
+        ..Default::default()
     };
     assert_eq!(
         decode(&bad_id.encode_to_vec()),
@@ -253,6 +254,7 @@ fn decoding_checks_the_fields_too() {
             seat_id: "A0".to_owned(),
             user_id: common::USER.to_owned(),
         })),
+        ..Default::default()
     };
     assert_eq!(
         decode(&bad_seat.encode_to_vec()),

@@ -8,7 +8,10 @@ use step02_protobuf::pb::booking_event::Event;
 use step02_protobuf::{BookingEvent, InvalidSeatId, WireError, pb};
 
 fn message(event: Event) -> pb::BookingEvent {
-    pb::BookingEvent { event: Some(event) }
+    pb::BookingEvent {
+        event: Some(event),
+        ..Default::default()
+    }
 }
 
 fn requested(
@@ -59,7 +62,7 @@ fn a_valid_expiry_becomes_the_domain_event() {
 #[test]
 fn a_message_with_no_case_set_is_missing_its_event() {
     assert_eq!(
-        BookingEvent::try_from(pb::BookingEvent { event: None }),
+        BookingEvent::try_from(pb::BookingEvent::default()),
         Err(WireError::MissingEvent),
         "when no case of the oneof is set there is no event to build: return WireError::MissingEvent, do not panic or invent one"
     );
