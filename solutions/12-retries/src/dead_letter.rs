@@ -62,10 +62,8 @@ impl DeadLetter {
     /// original key, so a dead-letter topic with several partitions would keep
     /// a booking's dead letters in order too.
     pub fn to_record(&self) -> Record {
-        let at_unix_ms = self
-            .at
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |since| {
+        let at_unix_ms =
+            self.at.duration_since(UNIX_EPOCH).map_or(0, |since| {
                 u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
             });
         let envelope = Envelope {

@@ -45,7 +45,9 @@ pub use worker::{Report, WorkerConfig, WorkerError, run_partition};
 pub use solution01_events::{
     BookingEvent, BookingId, BookingState, Rejected, SeatId, UserId, apply,
 };
-pub use solution06_log::{Log, LogError, Offset, Partition, Record, StoredRecord};
+pub use solution06_log::{
+    Log, LogError, Offset, Partition, Record, StoredRecord,
+};
 pub use solution10_recovery::{
     Disk, DurableLog, FsyncPolicy, LogConfig, RealDisk, SimDisk,
 };

@@ -176,12 +176,15 @@ impl<H: Handler, D: Disk, R: Rng + ?Sized> Worker<'_, H, D, R> {
             }
         };
         let booking_id = event.event.booking_id();
-        self.queues.entry(booking_id).or_default().push_back(Pending {
-            record,
-            event,
-            attempts: 0,
-            retry_at: None,
-        });
+        self.queues
+            .entry(booking_id)
+            .or_default()
+            .push_back(Pending {
+                record,
+                event,
+                attempts: 0,
+                retry_at: None,
+            });
         self.drain(booking_id, now)
     }
     // ANCHOR_END: admit
@@ -214,29 +217,28 @@ impl<H: Handler, D: Disk, R: Rng + ?Sized> Worker<'_, H, D, R> {
                 return Ok(());
             }
             *self.report.attempts.entry(front.record.offset).or_default() += 1;
-            let error = match self
-                .handler
-                .handle(front.record.offset, &front.event)
-            {
-                Ok(()) => {
-                    let offset = front.record.offset;
-                    queue.pop_front();
-                    // Released events came before everything still queued:
-                    // they were read earlier.
-                    for parked in self.park.release(booking_id).into_iter().rev()
-                    {
-                        queue.push_front(Pending {
-                            record: parked.record,
-                            event: parked.event,
-                            attempts: 0,
-                            retry_at: None,
-                        });
+            let error =
+                match self.handler.handle(front.record.offset, &front.event) {
+                    Ok(()) => {
+                        let offset = front.record.offset;
+                        queue.pop_front();
+                        // Released events came before everything still queued:
+                        // they were read earlier.
+                        for parked in
+                            self.park.release(booking_id).into_iter().rev()
+                        {
+                            queue.push_front(Pending {
+                                record: parked.record,
+                                event: parked.event,
+                                attempts: 0,
+                                retry_at: None,
+                            });
+                        }
+                        self.processed(offset)?;
+                        continue;
                     }
-                    self.processed(offset)?;
-                    continue;
-                }
-                Err(error) => error,
-            };
+                    Err(error) => error,
+                };
             front.attempts += 1;
             match self.config.retry.after_failure(
                 &error,
@@ -344,7 +346,9 @@ impl<H: Handler, D: Disk, R: Rng + ?Sized> Worker<'_, H, D, R> {
             })
             .collect();
         due.sort();
-        due.into_iter().map(|(_, _, booking_id)| booking_id).collect()
+        due.into_iter()
+            .map(|(_, _, booking_id)| booking_id)
+            .collect()
     }
 
     /// When something waiting becomes due: a retry, or a parked event's

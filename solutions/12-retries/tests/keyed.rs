@@ -8,8 +8,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use common::{
-    ScriptedHandler, bookings, config, dead_letter_topic, dead_letters,
-    log_of, paid, policy, requested, run,
+    ScriptedHandler, bookings, config, dead_letter_topic, dead_letters, log_of,
+    paid, policy, requested, run,
 };
 use rand::RngExt;
 use solution12_retries::{BookingId, Offset, SimDisk};
@@ -38,7 +38,8 @@ async fn a_handler_that_fails_transiently_twice_then_succeeds_is_processed() {
          3 times with it"
     );
     assert!(
-        report.processed.contains(&Offset(1)) && report.dead_lettered.is_empty(),
+        report.processed.contains(&Offset(1))
+            && report.dead_lettered.is_empty(),
         "record 1 succeeded on its third attempt: it is processed, and \
          nothing is dead-lettered (processed {:?}, dead-lettered {:?})",
         report.processed,
@@ -57,7 +58,7 @@ async fn a_handler_that_fails_transiently_twice_then_succeeds_is_processed() {
 // ANCHOR: poison_pill
 #[tokio::test(start_paused = true)]
 async fn a_poison_pill_is_dead_lettered_after_max_attempts_and_the_rest_goes_on()
-{
+ {
     let (_, events) = bookings(2);
     let log = log_of(&events);
     let mut handler = ScriptedHandler::default().poison(1);
@@ -151,7 +152,8 @@ async fn a_later_event_of_the_same_booking_never_overtakes_a_retried_one() {
     let other = BookingId::new();
     // 0: request of `first` (fails 3 times), 1: payment of `first`,
     // 2: request of `other`.
-    let log = log_of(&[requested(first, "A1"), paid(first), requested(other, "B2")]);
+    let log =
+        log_of(&[requested(first, "A1"), paid(first), requested(other, "B2")]);
     let mut handler = ScriptedHandler::default().transient(0, 3);
     let disk = SimDisk::new(4);
     let topic = dead_letter_topic(&disk);
@@ -208,7 +210,8 @@ async fn a_dead_lettered_event_lets_the_next_event_of_its_booking_go() {
 
 // ANCHOR: invariant
 #[tokio::test(start_paused = true)]
-async fn every_event_ends_processed_or_dead_lettered_never_both_never_neither() {
+async fn every_event_ends_processed_or_dead_lettered_never_both_never_neither()
+{
     for seed in 0..24 {
         let (ids, events) = bookings(8);
         let booking_of: HashMap<Offset, BookingId> = events
@@ -239,8 +242,13 @@ async fn every_event_ends_processed_or_dead_lettered_never_both_never_neither() 
         let dead: BTreeSet<Offset> =
             report.dead_lettered.iter().copied().collect();
         for offset in (0..events.len() as u64).map(Offset) {
-            let times = report.processed.iter().filter(|&&o| o == offset).count()
-                + report.dead_lettered.iter().filter(|&&o| o == offset).count();
+            let times =
+                report.processed.iter().filter(|&&o| o == offset).count()
+                    + report
+                        .dead_lettered
+                        .iter()
+                        .filter(|&&o| o == offset)
+                        .count();
             assert_eq!(
                 times, 1,
                 "seed {seed}: record {offset} must end exactly once, processed \

@@ -75,7 +75,8 @@ fn an_unknown_booking_is_not_requested_yet_with_its_booking() {
 #[test]
 fn the_ceiling_doubles_from_base_and_stops_at_cap() {
     let policy = policy(10);
-    let got: Vec<Duration> = (1..=6).map(|retry| policy.ceiling(retry)).collect();
+    let got: Vec<Duration> =
+        (1..=6).map(|retry| policy.ceiling(retry)).collect();
     assert_eq!(
         got,
         vec![ms(100), ms(200), ms(400), ms(800), ms(1000), ms(1000)],

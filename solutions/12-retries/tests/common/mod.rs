@@ -10,8 +10,8 @@ use std::time::Duration;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use solution12_retries::{
-    BookingEvent, BookingId, DeadLetter, DeadLetterTopic, FsyncPolicy,
-    Handler, HandlerError, IdentifiedEvent, Log, LogConfig, Offset, ParkLimits,
+    BookingEvent, BookingId, DeadLetter, DeadLetterTopic, FsyncPolicy, Handler,
+    HandlerError, IdentifiedEvent, Log, LogConfig, Offset, ParkLimits,
     Partition, Record, Report, RetryPolicy, SeatId, SimDisk, UserId,
     WorkerConfig, encode_identified, run_partition,
 };
@@ -129,7 +129,9 @@ impl ScriptedHandler {
     pub fn transient(mut self, offset: u64, times: usize) -> ScriptedHandler {
         self.failures.insert(
             Offset(offset),
-            (0..times).map(|i| transient(&format!("busy {i}"))).collect(),
+            (0..times)
+                .map(|i| transient(&format!("busy {i}")))
+                .collect(),
         );
         self
     }
