@@ -22,7 +22,10 @@ use solution11_idempotency::HandleError;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum HandlerError {
     /// Worth trying again later: nothing is wrong with the event itself.
-    #[error("the handler failed for a reason that may pass: {reason}")]
+    #[error(
+        "the handler failed for a reason outside the event, which may pass: \
+         {reason}"
+    )]
     Transient { reason: String },
     /// Retrying cannot help: the event can never be handled as it is.
     #[error("the handler can never handle this event: {reason}")]
