@@ -55,6 +55,16 @@ pub enum WorkerError {
     DeadLetter(#[from] DeadLetterError),
     #[error("the commit tracker refused a record")]
     Track(#[from] TrackError),
+    /// A bug in the worker, not a failure of the world: an event stays due
+    /// and is never tried, or a parked event past its time is never taken
+    /// out, so the worker would go round for ever.
+    #[error(
+        "the worker is stuck at {since:?}: an event is due but stays where it \
+         is; check that `drain` tries a due front event (or sets a later \
+         `retry_at`), and that `Park::expired` takes out every event that \
+         waited max_wait"
+    )]
+    Stuck { since: Instant },
 }
 
 // ANCHOR: pending
@@ -93,6 +103,10 @@ struct Worker<'a, H, D: Disk, R: ?Sized> {
 /// How many records one read of the log asks for.
 const BATCH: usize = 16;
 
+/// How many turns in a row the worker may find something due without time
+/// passing before it decides that it is stuck.
+const MAX_SPINS: u32 = 1_000;
+
 // ANCHOR: run_partition
 /// Reads `partition` of `log` from `start` to its end and hands every record
 /// to `handler`, retrying, parking and dead-lettering as `config` says. Returns
@@ -125,6 +139,7 @@ pub async fn run_partition<H: Handler, D: Disk, R: Rng + ?Sized>(
     };
     let mut position = start;
     let mut unread: VecDeque<StoredRecord> = VecDeque::new();
+    let mut spins = 0;
     loop {
         let now = Instant::now();
         for booking_id in worker.due(now) {
@@ -151,7 +166,18 @@ pub async fn run_partition<H: Handler, D: Disk, R: Rng + ?Sized>(
         let Some(wake) = worker.next_wake() else {
             return Ok(worker.report);
         };
-        tokio::time::sleep_until(wake).await;
+        if wake > now {
+            spins = 0;
+            tokio::time::sleep_until(wake).await;
+            continue;
+        }
+        // Something is due now (a retry drawn with a zero delay): go round
+        // again. Going round without end means `drain` left a due event in
+        // place, or `Park::expired` a parked event past its time.
+        spins += 1;
+        if spins > MAX_SPINS {
+            return Err(WorkerError::Stuck { since: now });
+        }
     }
 }
 // ANCHOR_END: run_partition

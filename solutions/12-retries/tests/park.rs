@@ -6,7 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    dead_letter_topic, dead_letters, expired, log_of, paid, requested, run,
+    ScriptedHandler, dead_letter_topic, dead_letters, expired, log_of, paid,
+    requested, run,
 };
 use solution12_retries::{
     BookingDb, BookingId, BookingState, DbConfig, Durability, IdentifiedEvent,
@@ -282,6 +283,30 @@ async fn a_full_park_dead_letters_the_extra_event_with_the_reason() {
         letters[0].reason.contains("cannot be parked"),
         "the dead letter must say the park was full; got {:?}",
         letters[0].reason
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn released_events_go_before_later_events_of_the_booking() {
+    let booking = BookingId::new();
+    // 0: a payment before its request (parked), 1: the request (fails once,
+    // so it waits for a retry), 2: a later event of the booking, queued
+    // behind the request.
+    let log =
+        log_of(&[paid(booking), requested(booking, "A1"), expired(booking)]);
+    let mut handler = ScriptedHandler::default()
+        .not_requested_yet(0, booking)
+        .transient(1, 1);
+    let disk = SimDisk::new(5);
+    let topic = dead_letter_topic(&disk);
+
+    run(&log, &mut handler, &topic, worker_config(4, 60), 5).await;
+
+    assert_eq!(
+        handler.handled,
+        vec![Offset(1), Offset(0), Offset(2)],
+        "when the request (1) is handled, the parked payment (0) was read \
+         before the event still queued behind the request (2): it goes first"
     );
 }
 // ANCHOR_END: park_worker

@@ -147,6 +147,20 @@ impl ScriptedHandler {
         self
     }
 
+    /// The record at `offset` fails the first time because its booking is
+    /// not known yet.
+    pub fn not_requested_yet(
+        mut self,
+        offset: u64,
+        booking_id: BookingId,
+    ) -> ScriptedHandler {
+        self.failures.insert(
+            Offset(offset),
+            VecDeque::from([HandlerError::NotRequestedYet { booking_id }]),
+        );
+        self
+    }
+
     /// The record at `offset` fails transiently forever.
     pub fn poison(mut self, offset: u64) -> ScriptedHandler {
         self.always_fail.push(Offset(offset));
