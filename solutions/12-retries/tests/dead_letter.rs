@@ -10,7 +10,8 @@ use common::{
 };
 use solution12_retries::{
     BookingDb, BookingState, DbConfig, DeadLetter, DeadLetterTopic, Durability,
-    HandlerError, IdentifiedEvent, Offset, Partition, Record, SimDisk, replay,
+    Handler, HandlerError, IdentifiedEvent, Offset, Partition, Record, SimDisk,
+    replay,
 };
 
 fn letter(offset: u64, reason: &str) -> DeadLetter {
@@ -103,6 +104,38 @@ fn read_only_day(events: &[IdentifiedEvent], topic: &DeadLetterTopic<SimDisk>) {
     }
 }
 
+/// Step 11's handler, with a limit on how many events a replay may hand it: a
+/// replay that reads the same dead letters again and again fails the test
+/// instead of running for ever.
+struct Limited<'a> {
+    db: &'a mut BookingDb,
+    left: usize,
+}
+
+impl Handler for Limited<'_> {
+    fn handle(
+        &mut self,
+        offset: Offset,
+        event: &IdentifiedEvent,
+    ) -> Result<(), HandlerError> {
+        assert!(
+            self.left > 0,
+            "the replay handed the handler more events than the topic holds: \
+             it reads the same dead letters again; move `next` past each dead \
+             letter read, and stop when a read comes back empty"
+        );
+        self.left -= 1;
+        Handler::handle(self.db, offset, event)
+    }
+}
+
+fn limited(db: &mut BookingDb, dead_letters: usize) -> Limited<'_> {
+    Limited {
+        db,
+        left: dead_letters,
+    }
+}
+
 // ANCHOR: replay_tests
 #[test]
 fn replaying_after_the_fix_handles_every_dead_letter_in_order() {
@@ -114,7 +147,7 @@ fn replaying_after_the_fix_handles_every_dead_letter_in_order() {
     assert_eq!(dead_letters(&topic).len(), 6, "all 6 events dead-lettered");
 
     let mut fixed = writable_db(&dir);
-    let replayed = replay(&topic, Offset(0), &mut fixed)
+    let replayed = replay(&topic, Offset(0), &mut limited(&mut fixed, 8))
         .unwrap_or_else(|e| panic!("the replay must read the topic: {e}"));
 
     assert_eq!(
@@ -147,12 +180,12 @@ fn replaying_twice_changes_nothing_the_second_time() {
     read_only_day(&events, &topic);
 
     let mut fixed = writable_db(&dir);
-    replay(&topic, Offset(0), &mut fixed)
+    replay(&topic, Offset(0), &mut limited(&mut fixed, 8))
         .unwrap_or_else(|e| panic!("the first replay reads the topic: {e}"));
     let after_first = fixed.snapshot().expect("the database reads");
     // The replay's own position was lost (a crash before it was stored), so
     // the operator runs it again from the start.
-    let again = replay(&topic, Offset(0), &mut fixed)
+    let again = replay(&topic, Offset(0), &mut limited(&mut fixed, 8))
         .unwrap_or_else(|e| panic!("the second replay reads the topic: {e}"));
     assert_eq!(
         again.handled.len(),
@@ -190,7 +223,7 @@ fn a_dead_letter_that_fails_again_is_reported_and_the_replay_goes_on() {
 
     let dir = tempfile::tempdir().expect("a temporary directory");
     let mut fixed = writable_db(&dir);
-    let replayed = replay(&topic, Offset(0), &mut fixed)
+    let replayed = replay(&topic, Offset(0), &mut limited(&mut fixed, 8))
         .unwrap_or_else(|e| panic!("the replay reads the topic: {e}"));
 
     assert!(
@@ -210,8 +243,9 @@ fn a_dead_letter_that_fails_again_is_reported_and_the_replay_goes_on() {
     );
     assert_eq!(replayed.next, Offset(2));
 
-    let nothing_new = replay(&topic, replayed.next, &mut fixed)
-        .unwrap_or_else(|e| panic!("the replay reads the topic: {e}"));
+    let nothing_new =
+        replay(&topic, replayed.next, &mut limited(&mut fixed, 8))
+            .unwrap_or_else(|e| panic!("the replay reads the topic: {e}"));
     assert_eq!(
         (
             nothing_new.handled.len(),

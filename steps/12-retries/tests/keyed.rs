@@ -137,7 +137,11 @@ async fn a_permanent_failure_is_never_retried() {
         1,
         "a permanent failure must not be retried: the handler is called once"
     );
-    assert_eq!(report.dead_lettered, offsets(&[0]));
+    assert_eq!(
+        report.dead_lettered,
+        offsets(&[0]),
+        "the permanent failure must end in the dead-letter topic"
+    );
     assert_eq!(
         started.elapsed(),
         Duration::ZERO,
@@ -198,7 +202,11 @@ async fn a_dead_lettered_event_lets_the_next_event_of_its_booking_go() {
 
     let report = run(&log, &mut handler, &topic, config(3), 5).await;
 
-    assert_eq!(report.dead_lettered, offsets(&[0]));
+    assert_eq!(
+        report.dead_lettered,
+        offsets(&[0]),
+        "the poison pill must end in the dead-letter topic"
+    );
     assert_eq!(
         handler.handled,
         offsets(&[1]),
