@@ -3,6 +3,10 @@
 
 use proptest::test_runner::Config;
 
+pub mod compile_fail;
+pub mod errors;
+pub mod watchdog;
+
 /// The settings of every property test in the workshop.
 ///
 /// - `cases`: few enough that a check still answers in seconds after a save; each

@@ -22,7 +22,7 @@ pub fn seats_left(capacity: u32, sold: u32) -> u32 {
     // build when `sold > capacity`; saturating subtraction stops at zero.
     capacity.saturating_sub(sold)
     // exercise: stub
-    // todo!("return how many of `capacity` seats are still free after `sold` were sold (chapter 00)")
+    // todo!("return the seats still free (chapter 00)")
     // exercise: end
 }
 // ANCHOR_END: seats_left

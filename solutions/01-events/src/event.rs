@@ -156,7 +156,7 @@ impl BookingEvent {
             | BookingEvent::ReservationExpired { booking_id } => *booking_id,
         }
         // exercise: stub
-        // todo!("match on the event and return the booking id every variant carries (chapter 01)")
+        // todo!("return the booking id of any variant (chapter 01)")
         // exercise: end
     }
 
@@ -170,7 +170,7 @@ impl BookingEvent {
             BookingEvent::ReservationExpired { .. } => "ReservationExpired",
         }
         // exercise: stub
-        // todo!("return the variant's name, for example \"PaymentReceived\" (chapter 01)")
+        // todo!("return the variant's name (chapter 01)")
         // exercise: end
     }
 }

@@ -106,7 +106,8 @@ pub enum Rejected {
 
 // ANCHOR: apply
 /// Decides what `event` does to a booking in `state`: the next state, or why the
-/// event is refused.
+/// event is refused (the [`Rejected`] reason for every pair the table in the
+/// chapter does not allow).
 ///
 /// Every pair of (state, event) is written out in one `match` without a `_` arm.
 /// When a new event or state is added, the compiler lists every pair that nobody
@@ -217,9 +218,7 @@ pub fn apply(
         }
     }
     // exercise: stub
-    // todo!(
-    //     "match on (state, event) and return the next state, or the Rejected reason for every pair that is not allowed (chapter 01)"
-    // )
+    // todo!("return the next state or the Rejected reason (chapter 01)")
     // exercise: end
 }
 // ANCHOR_END: apply

@@ -87,8 +87,9 @@ impl Booking<Held> {
 
     /// The user paid: the held booking becomes a confirmed one.
     ///
-    /// Takes `self` by value, so the held booking is moved in and gone afterwards:
-    /// nobody can pay it twice or expire it after paying.
+    /// The booking id, seat and user move over unchanged; only the state type
+    /// changes. Takes `self` by value, so the held booking is moved in and gone
+    /// afterwards: nobody can pay it twice or expire it after paying.
     pub fn pay(self) -> Booking<Confirmed> {
         // exercise: solution
         // The fields move from the old value into the new one; only the type changes.
@@ -99,11 +100,12 @@ impl Booking<Held> {
             state: PhantomData,
         }
         // exercise: stub
-        // todo!("move the ids of the held booking into a new Booking<Confirmed> (chapter 01)")
+        // todo!("move the ids into a Booking<Confirmed> (chapter 01)")
         // exercise: end
     }
 
     /// The hold ran out: the held booking becomes an expired one, and its seat is free.
+    /// The booking id, seat and user move over unchanged, as in `pay`.
     pub fn expire(self) -> Booking<Expired> {
         // exercise: solution
         Booking {
@@ -113,7 +115,7 @@ impl Booking<Held> {
             state: PhantomData,
         }
         // exercise: stub
-        // todo!("move the ids of the held booking into a new Booking<Expired> (chapter 01)")
+        // todo!("move the ids into a Booking<Expired> (chapter 01)")
         // exercise: end
     }
 }

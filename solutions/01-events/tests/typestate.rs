@@ -8,6 +8,7 @@
 
 use solution01_events::typestate::{Booking, Confirmed, Expired, Held};
 use solution01_events::{BookingId, SeatId, UserId};
+use workshop_testkit::expect_compile_error;
 
 fn held_booking() -> Booking<Held> {
     let seat = SeatId::parse("A12").expect("the tests only use valid seats");
@@ -81,11 +82,27 @@ fn two_bookings_stay_apart_through_their_transitions() {
 }
 
 // ANCHOR: compile_fail
-/// Each file in tests/ui/ is a small program that must NOT compile, and the
-/// compiler's error must match the `.stderr` file next to it.
+// Each file in tests/ui/ is a small program that must NOT compile. The test
+// compiles it against your library and checks the reason: the error code and a
+// key phrase of the compiler's message, which stay the same on every stable Rust.
+
+/// A paid booking has no way back: `Booking<Confirmed>` has no `expire` method.
 #[test]
-fn illegal_transitions_do_not_compile() {
-    let t = trybuild::TestCases::new();
-    t.compile_fail("tests/ui/*.rs");
+fn a_confirmed_booking_cannot_expire() {
+    expect_compile_error!(
+        "tests/ui/expire_after_pay.rs",
+        "E0599",
+        "no method named `expire`"
+    );
+}
+
+/// `pay` takes the held booking by value, so it cannot be paid twice.
+#[test]
+fn a_held_booking_cannot_be_paid_twice() {
+    expect_compile_error!(
+        "tests/ui/use_after_pay.rs",
+        "E0382",
+        "use of moved value: `held`"
+    );
 }
 // ANCHOR_END: compile_fail

@@ -11,9 +11,9 @@ use solution01_events::InvalidSeatId;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WireError {
     /// The bytes are not a protobuf message of this shape: cut short, corrupted,
-    /// or of an unrelated type.
+    /// or of an unrelated type. The decoder's own words are its `source()`.
     #[error(
-        "the bytes are not a booking.v1.BookingEvent ({0}): they were cut short, corrupted, \
+        "the bytes are not a booking.v1.BookingEvent: they were cut short, corrupted, \
          or written with an unrelated schema; compare what the producer sends with \
          proto/booking/v1/events.proto"
     )]
@@ -54,8 +54,9 @@ pub enum WireError {
         value: String,
     },
 
-    /// The `seat_id` field does not hold a seat as step 01 defines it.
-    #[error("field `seat_id`: {0}")]
+    /// The `seat_id` field does not hold a seat as step 01 defines it. What was
+    /// sent and what a seat looks like are in its `source()`.
+    #[error("field `seat_id` does not hold a seat")]
     InvalidSeat(#[from] InvalidSeatId),
 }
 // ANCHOR_END: wire_error

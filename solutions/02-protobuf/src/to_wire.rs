@@ -16,6 +16,9 @@ use crate::pb::booking_event::Event;
 /// `6f1c2a3e-0b5d-4c8e-9f10-2a3b4c5d6e7f`, which every language can parse; the
 /// seat stays as written on the ticket, `A12`.
 impl From<&BookingEvent> for pb::BookingEvent {
+    /// The protobuf form of a domain event: the case of the `event` oneof that
+    /// matches the variant, with every id written as lowercase hyphenated UUID
+    /// text.
     fn from(event: &BookingEvent) -> Self {
         // exercise: solution
         // No `_ =>` arm: when the domain gains an event, this stops compiling
@@ -48,9 +51,7 @@ impl From<&BookingEvent> for pb::BookingEvent {
             event_id: String::new(),
         }
         // exercise: stub
-        // todo!(
-        //     "build the protobuf message: the oneof case that matches the event, ids as UUID text (chapter 02)"
-        // )
+        // todo!("build the message for the event (chapter 02)")
         // exercise: end
     }
 }

@@ -22,7 +22,9 @@ const R: u32 = 24;
 // ANCHOR_END: constants
 
 // ANCHOR: murmur2
-/// Kafka's murmur2 hash of `data`, as the signed 32-bit number Java computes.
+/// Kafka's murmur2 hash of `data`, as the signed 32-bit number Java computes:
+/// the seed mixed with the length, then blocks of 4 little-endian bytes, then
+/// the 1 to 3 bytes of the tail, then the final mix.
 ///
 /// Java has no unsigned `int`: its `*` wraps on overflow and `>>>` shifts in zeros.
 /// The Rust counterparts on a `u32` are `wrapping_mul` and `>>`. Only the result is
@@ -64,9 +66,7 @@ pub fn murmur2(data: &[u8]) -> i32 {
     // Same 32 bits, read as Java's signed int.
     h as i32
     // exercise: stub
-    // todo!(
-    //     "hash `data` with Kafka's murmur2: blocks of 4 little-endian bytes, then the tail, then the final mix (chapter 03)"
-    // )
+    // todo!("hash `data` with Kafka's murmur2 (chapter 03)")
     // exercise: end
 }
 // ANCHOR_END: murmur2

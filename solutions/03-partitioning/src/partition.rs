@@ -59,9 +59,7 @@ pub fn to_positive(hash: i32) -> u32 {
     // hash that adds 2^31, for a non-negative one it changes nothing.
     (hash as u32) & 0x7fff_ffff
     // exercise: stub
-    // todo!(
-    //     "clear the sign bit of `hash` with a mask, as Kafka's toPositive does; not abs (chapter 03)"
-    // )
+    // todo!("clear the sign bit with a mask, not abs (chapter 03)")
     // exercise: end
 }
 // ANCHOR_END: to_positive
@@ -84,9 +82,7 @@ pub fn partition_for(
         NonZeroU32::new(partition_count).ok_or(PartitionError::NoPartitions)?;
     Ok(Partition(to_positive(murmur2(key)) % count))
     // exercise: stub
-    // todo!(
-    //     "refuse zero partitions, then return to_positive(murmur2(key)) modulo the count (chapter 03)"
-    // )
+    // todo!("refuse 0, then hash modulo the count (chapter 03)")
     // exercise: end
 }
 // ANCHOR_END: partition_for

@@ -56,14 +56,15 @@ impl Topic {
             partition_count,
         })
         // exercise: stub
-        // todo!("refuse an empty name and zero partitions, otherwise build the Topic (chapter 03)")
+        // todo!("refuse an empty name and zero partitions (chapter 03)")
         // exercise: end
     }
 
     /// The partition a record with this `key` goes to.
     ///
-    /// Cannot fail: [`Topic::new`] refused zero partitions, so there is always one
-    /// to choose.
+    /// Uses the free function `partition_for` with this topic's count. Cannot
+    /// fail: [`Topic::new`] refused zero partitions, so there is always one to
+    /// choose, and an `expect` (or `unreachable!`) that says so is right here.
     pub fn partition_for(&self, key: &[u8]) -> Partition {
         // exercise: solution
         match partition_for(key, self.partition_count) {
@@ -73,9 +74,7 @@ impl Topic {
             Err(error) => unreachable!("topic {:?}: {error}", self.name),
         }
         // exercise: stub
-        // todo!(
-        //     "use partition_for with this topic's partition count; Topic::new refused zero partitions, so an `expect` that says so is right here (chapter 03)"
-        // )
+        // todo!("call partition_for with the count (chapter 03)")
         // exercise: end
     }
 
@@ -86,7 +85,7 @@ impl Topic {
         // exercise: stub
         // // `from_fn` only makes the stub compile: replace the whole body.
         // std::iter::from_fn(|| {
-        //     todo!("yield Partition(0) up to the last partition, each once, in order (chapter 03)")
+        //     todo!("yield every partition in order (chapter 03)")
         // })
         // exercise: end
     }

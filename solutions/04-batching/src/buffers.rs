@@ -88,9 +88,7 @@ impl PartitionBuffers {
         }
         ready
         // exercise: stub
-        // todo!(
-        //     "add the record to its partition's batch and return the batches that became full, oldest first (chapter 04)"
-        // )
+        // todo!("add the record; return the ready batches (chapter 04)")
         // exercise: end
     }
     // ANCHOR_END: push
@@ -115,7 +113,7 @@ impl PartitionBuffers {
             })
             .collect()
         // exercise: stub
-        // todo!("remove and return the open batches whose linger has passed at `now` (chapter 04)")
+        // todo!("remove and return the expired batches (chapter 04)")
         // exercise: end
     }
 
@@ -129,7 +127,7 @@ impl PartitionBuffers {
             .filter_map(|batch| self.deadline(batch))
             .min()
         // exercise: stub
-        // todo!("return the earliest time at which an open batch's linger runs out (chapter 04)")
+        // todo!("return the earliest linger deadline (chapter 04)")
         // exercise: end
     }
     // ANCHOR_END: linger

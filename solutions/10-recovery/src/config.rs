@@ -15,16 +15,17 @@ pub enum FsyncPolicy {
     EveryRecord,
     /// Fsync once every `n` records (group commit): one fsync carries `n`
     /// records, and up to `n - 1` acknowledged records can be lost in a power
-    /// cut. Kafka's `log.flush.interval.messages`.
+    /// cut (their acks say `durable: false`). Kafka's
+    /// `log.flush.interval.messages`.
     EveryRecords(u32),
     /// Fsync on the first append at least this long after the last fsync
     /// (group commit by time). The log runs no timer of its own: call
     /// [`DurableLog::sync`](crate::DurableLog::sync) from one to bound how
-    /// long a quiet log stays unsynced. Kafka's `log.flush.interval.ms`.
+    /// long a quiet log stays unsynced.
     Interval(Duration),
     /// Never fsync: the operating system writes the page cache out when it
-    /// likes (on Linux, within about 30 seconds). Kafka's default: it relies on
-    /// copies on other brokers, not on fsync, to survive a power cut.
+    /// likes. Kafka's default: it relies on copies on other brokers, not on
+    /// fsync, to survive a power cut.
     Never,
 }
 // ANCHOR_END: fsync_policy
@@ -38,7 +39,7 @@ pub struct LogConfig {
     pub partition_count: u32,
     /// A segment is closed and a new one started when the next record would
     /// take it past this many bytes (a record larger than this gets a segment
-    /// of its own). Kafka's `log.segment.bytes`, 1 GiB by default.
+    /// of its own). Kafka calls it `log.segment.bytes`.
     pub segment_bytes: u64,
     /// When appends wait for the disk.
     pub fsync: FsyncPolicy,

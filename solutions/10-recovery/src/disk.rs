@@ -99,8 +99,8 @@ impl Disk for RealDisk {
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        // On Unix this is rename(2), atomic within one file system; on Windows
-        // std uses MoveFileEx with MOVEFILE_REPLACE_EXISTING.
+        // On Unix this is rename(2), which replaces `to` in one step within
+        // one file system.
         fs::rename(from, to)
     }
 
@@ -116,9 +116,9 @@ impl Disk for RealDisk {
         {
             File::open(dir)?.sync_all()
         }
-        // Windows cannot open a directory as a file for fsync (it needs
-        // FILE_FLAG_BACKUP_SEMANTICS, which std does not expose), and NTFS
-        // journals its metadata, renames included. Skip it there.
+        // Windows does not support fsync on a directory: `File::open` cannot
+        // open one. Skipped there, so a rename's durability is left to the
+        // file system.
         #[cfg(not(unix))]
         {
             let _ = dir;

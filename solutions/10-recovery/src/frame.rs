@@ -91,7 +91,9 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
 }
 
 // ANCHOR: encode_frame
-/// Appends the frame of `record`, stored at `offset`, to `out`.
+/// Appends the frame of `record`, stored at `offset`, to `out` (what `out`
+/// already holds stays in front of it). A record whose body would be longer
+/// than [`MAX_BODY_LEN`] is refused, and nothing is written.
 pub fn encode_frame(
     offset: Offset,
     record: &Record,
@@ -129,6 +131,8 @@ pub fn encode_frame(
 
 // ANCHOR: decode_frame
 /// Reads the frame at the start of `bytes` (what follows it is ignored).
+/// Never panics, whatever the bytes: a log reads back what a crash or a bad
+/// sector left.
 ///
 /// The record's key and value share `bytes`' buffer: decoding copies no
 /// payload.

@@ -80,12 +80,8 @@ impl<D: Disk> DurableLog<D> {
         for partition in (0..config.partition_count).map(Partition) {
             let partition_dir = dir.join(format!("partition-{partition}"));
             create_dir(&disk, &partition_dir)?;
-            let recovered = recover_partition(&disk, &partition_dir)?;
-            for record in recovered.records {
-                memory.append(partition, record).expect(
-                    "the partition exists: the memory log has partition_count partitions",
-                );
-            }
+            let recovered =
+                recover_partition(&disk, &partition_dir, &memory, partition)?;
             let writer = PartitionWriter::open(
                 &disk,
                 partition_dir,

@@ -457,6 +457,7 @@ fn check_recovery(
     }
 }
 
+// ANCHOR: crash_every_point
 #[test]
 fn a_crash_at_every_write_and_fsync_keeps_invariants_1_2_3_and_6() {
     for fsync in [
@@ -480,6 +481,7 @@ fn a_crash_at_every_write_and_fsync_keeps_invariants_1_2_3_and_6() {
         }
     }
 }
+// ANCHOR_END: crash_every_point
 
 /// Writes six records on `disk` in `dir` (two segments), flips the bits at
 /// `flips` (byte index and bit) in the first segment, and opens the log.

@@ -14,8 +14,6 @@
 /// `sold` can be larger than `capacity` when a venue was overbooked by a bug
 /// elsewhere; the answer is then zero, never a wrapped-around huge number.
 pub fn seats_left(capacity: u32, sold: u32) -> u32 {
-    todo!(
-        "return how many of `capacity` seats are still free after `sold` were sold (chapter 00)"
-    )
+    todo!("return the seats still free (chapter 00)")
 }
 // ANCHOR_END: seats_left

@@ -149,17 +149,13 @@ impl BookingEvent {
     /// The booking this event belongs to. Every variant has one; a consumer uses it
     /// to find the booking's current state (and, later, as the partition key).
     pub fn booking_id(&self) -> BookingId {
-        todo!(
-            "match on the event and return the booking id every variant carries (chapter 01)"
-        )
+        todo!("return the booking id of any variant (chapter 01)")
     }
 
     /// The event's name as it appears in logs and on the dead-letter topic, for
     /// example `"PaymentReceived"`.
     pub fn name(&self) -> &'static str {
-        todo!(
-            "return the variant's name, for example \"PaymentReceived\" (chapter 01)"
-        )
+        todo!("return the variant's name (chapter 01)")
     }
 }
 // ANCHOR_END: accessors

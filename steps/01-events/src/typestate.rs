@@ -87,19 +87,17 @@ impl Booking<Held> {
 
     /// The user paid: the held booking becomes a confirmed one.
     ///
-    /// Takes `self` by value, so the held booking is moved in and gone afterwards:
-    /// nobody can pay it twice or expire it after paying.
+    /// The booking id, seat and user move over unchanged; only the state type
+    /// changes. Takes `self` by value, so the held booking is moved in and gone
+    /// afterwards: nobody can pay it twice or expire it after paying.
     pub fn pay(self) -> Booking<Confirmed> {
-        todo!(
-            "move the ids of the held booking into a new Booking<Confirmed> (chapter 01)"
-        )
+        todo!("move the ids into a Booking<Confirmed> (chapter 01)")
     }
 
     /// The hold ran out: the held booking becomes an expired one, and its seat is free.
+    /// The booking id, seat and user move over unchanged, as in `pay`.
     pub fn expire(self) -> Booking<Expired> {
-        todo!(
-            "move the ids of the held booking into a new Booking<Expired> (chapter 01)"
-        )
+        todo!("move the ids into a Booking<Expired> (chapter 01)")
     }
 }
 // ANCHOR_END: transitions

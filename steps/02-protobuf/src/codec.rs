@@ -9,19 +9,18 @@ use crate::pb;
 
 // ANCHOR: encode
 /// Encodes an event as a `booking.v1.BookingEvent`: the bytes a producer sends.
+/// The event becomes its protobuf message (the `From` in `to_wire.rs`), and
+/// that message is encoded.
 pub fn encode(event: &BookingEvent) -> Bytes {
-    todo!(
-        "turn the event into its protobuf message and encode that into bytes (chapter 02)"
-    )
+    todo!("convert to pb::BookingEvent and encode it (chapter 02)")
 }
 // ANCHOR_END: encode
 
 // ANCHOR: decode
-/// Decodes the bytes a consumer received. Bytes from the outside can hold anything:
-/// every problem is a [`WireError`], never a panic.
+/// Decodes the bytes a consumer received into a `pb::BookingEvent`, then
+/// converts it with `TryFrom`, which checks every field. Bytes from the outside
+/// can hold anything: every problem is a [`WireError`], never a panic.
 pub fn decode(bytes: &[u8]) -> Result<BookingEvent, WireError> {
-    todo!(
-        "decode the bytes into a pb::BookingEvent, then convert it with TryFrom; return errors, never panic (chapter 02)"
-    )
+    todo!("decode, then convert with TryFrom (chapter 02)")
 }
 // ANCHOR_END: decode

@@ -15,10 +15,10 @@ use crate::pb::booking_event::Event;
 impl TryFrom<pb::BookingEvent> for BookingEvent {
     type Error = WireError;
 
+    /// Checks the oneof case and every field, and builds the domain event, or
+    /// returns the [`WireError`] that names the field that is wrong.
     fn try_from(message: pb::BookingEvent) -> Result<Self, Self::Error> {
-        todo!(
-            "check the oneof case and every field, and build the domain event or say which field is wrong (chapter 02)"
-        )
+        todo!("check every field and build the event (chapter 02)")
     }
 }
 // ANCHOR_END: from_wire

@@ -134,3 +134,79 @@ fn a_seat_that_is_not_a_seat_is_rejected() {
         "the seat must go through SeatId::parse, and its error must become WireError::InvalidSeat"
     );
 }
+
+#[test]
+fn a_seat_with_spaces_around_it_is_rejected_not_trimmed() {
+    for seat in [" A12", "A12 ", "A 12"] {
+        assert_eq!(
+            BookingEvent::try_from(requested(BOOKING, seat, USER)),
+            Err(WireError::InvalidSeat(InvalidSeatId {
+                input: seat.to_owned()
+            })),
+            "the seat {seat:?} must be rejected as sent: trimming it would \
+             accept bytes that another reader of the topic rejects, and hide \
+             the producer's bug"
+        );
+    }
+}
+
+#[test]
+fn an_unset_user_id_is_rejected_not_replaced() {
+    assert_eq!(
+        BookingEvent::try_from(requested(BOOKING, SEAT, "")),
+        Err(WireError::InvalidUuid {
+            field: "user_id",
+            value: String::new()
+        }),
+        "an empty user id (a producer that never set it) must be rejected as \
+         InvalidUuid for `user_id`, not replaced by a fresh or nil id: the \
+         ticket would go to nobody"
+    );
+    assert_eq!(
+        BookingEvent::try_from(requested("", SEAT, USER)),
+        Err(WireError::InvalidUuid {
+            field: "booking_id",
+            value: String::new()
+        }),
+        "an empty booking id in a reservation request must be rejected as \
+         InvalidUuid for `booking_id`, not replaced by a fresh id"
+    );
+}
+
+#[test]
+fn ids_with_spaces_around_them_are_rejected_not_trimmed() {
+    let padded_booking = format!(" {BOOKING}");
+    assert_eq!(
+        BookingEvent::try_from(requested(&padded_booking, SEAT, USER)),
+        Err(WireError::InvalidUuid {
+            field: "booking_id",
+            value: padded_booking.clone()
+        }),
+        "the booking id {padded_booking:?} is not UUID text: reject it as sent, \
+         do not trim it"
+    );
+    let padded_user = format!("{USER}\n");
+    assert_eq!(
+        BookingEvent::try_from(requested(BOOKING, SEAT, &padded_user)),
+        Err(WireError::InvalidUuid {
+            field: "user_id",
+            value: padded_user.clone()
+        }),
+        "the user id {padded_user:?} is not UUID text: reject it as sent, do \
+         not trim it"
+    );
+}
+
+#[test]
+fn an_error_message_does_not_repeat_its_cause() {
+    let seat = WireError::InvalidSeat(InvalidSeatId {
+        input: "row 7".to_owned(),
+    });
+    workshop_testkit::errors::assert_cause_not_repeated(&seat, 2);
+    let garbage: &[u8] = &[0xff; 12];
+    let decode = WireError::from(
+        <pb::BookingEvent as prost::Message>::decode(garbage)
+            .expect_err("twelve 0xff bytes are not a protobuf message"),
+    );
+    workshop_testkit::errors::assert_cause_not_repeated(&decode, 2);
+}

@@ -22,15 +22,15 @@ const R: u32 = 24;
 // ANCHOR_END: constants
 
 // ANCHOR: murmur2
-/// Kafka's murmur2 hash of `data`, as the signed 32-bit number Java computes.
+/// Kafka's murmur2 hash of `data`, as the signed 32-bit number Java computes:
+/// the seed mixed with the length, then blocks of 4 little-endian bytes, then
+/// the 1 to 3 bytes of the tail, then the final mix.
 ///
 /// Java has no unsigned `int`: its `*` wraps on overflow and `>>>` shifts in zeros.
 /// The Rust counterparts on a `u32` are `wrapping_mul` and `>>`. Only the result is
 /// turned into an `i32`, bit for bit, so the test vectors from Kafka's own tests
 /// (`"21"` gives -973932308) can be compared as they are written there.
 pub fn murmur2(data: &[u8]) -> i32 {
-    todo!(
-        "hash `data` with Kafka's murmur2: blocks of 4 little-endian bytes, then the tail, then the final mix (chapter 03)"
-    )
+    todo!("hash `data` with Kafka's murmur2 (chapter 03)")
 }
 // ANCHOR_END: murmur2

@@ -54,9 +54,7 @@ pub enum PartitionError {
 /// and `abs` sends `-1` to 1 where Kafka sends it to 2147483647: a different
 /// partition than every other Kafka client would choose for the same key.
 pub fn to_positive(hash: i32) -> u32 {
-    todo!(
-        "clear the sign bit of `hash` with a mask, as Kafka's toPositive does; not abs (chapter 03)"
-    )
+    todo!("clear the sign bit with a mask, not abs (chapter 03)")
 }
 // ANCHOR_END: to_positive
 
@@ -71,8 +69,6 @@ pub fn partition_for(
     key: &[u8],
     partition_count: u32,
 ) -> Result<Partition, PartitionError> {
-    todo!(
-        "refuse zero partitions, then return to_positive(murmur2(key)) modulo the count (chapter 03)"
-    )
+    todo!("refuse 0, then hash modulo the count (chapter 03)")
 }
 // ANCHOR_END: partition_for

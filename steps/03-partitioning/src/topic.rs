@@ -43,28 +43,23 @@ impl Topic {
         name: impl Into<String>,
         partition_count: u32,
     ) -> Result<Topic, TopicError> {
-        todo!(
-            "refuse an empty name and zero partitions, otherwise build the Topic (chapter 03)"
-        )
+        todo!("refuse an empty name and zero partitions (chapter 03)")
     }
 
     /// The partition a record with this `key` goes to.
     ///
-    /// Cannot fail: [`Topic::new`] refused zero partitions, so there is always one
-    /// to choose.
+    /// Uses the free function `partition_for` with this topic's count. Cannot
+    /// fail: [`Topic::new`] refused zero partitions, so there is always one to
+    /// choose, and an `expect` (or `unreachable!`) that says so is right here.
     pub fn partition_for(&self, key: &[u8]) -> Partition {
-        todo!(
-            "use partition_for with this topic's partition count; Topic::new refused zero partitions, so an `expect` that says so is right here (chapter 03)"
-        )
+        todo!("call partition_for with the count (chapter 03)")
     }
 
     /// Every partition of the topic, from 0 to `partition_count - 1`, in order.
     pub fn partitions(&self) -> impl Iterator<Item = Partition> {
         // `from_fn` only makes the stub compile: replace the whole body.
         std::iter::from_fn(|| {
-            todo!(
-                "yield Partition(0) up to the last partition, each once, in order (chapter 03)"
-            )
+            todo!("yield every partition in order (chapter 03)")
         })
     }
 }

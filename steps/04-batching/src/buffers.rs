@@ -55,9 +55,7 @@ impl PartitionBuffers {
         record: Record,
         now: Instant,
     ) -> Vec<(Partition, Batch)> {
-        todo!(
-            "add the record to its partition's batch and return the batches that became full, oldest first (chapter 04)"
-        )
+        todo!("add the record; return the ready batches (chapter 04)")
     }
     // ANCHOR_END: push
 
@@ -65,18 +63,14 @@ impl PartitionBuffers {
     /// Removes and returns every batch whose linger has run out at `now`: those
     /// opened at or before `now - linger`. Batches that may wait longer stay open.
     pub fn take_expired(&mut self, now: Instant) -> Vec<(Partition, Batch)> {
-        todo!(
-            "remove and return the open batches whose linger has passed at `now` (chapter 04)"
-        )
+        todo!("remove and return the expired batches (chapter 04)")
     }
 
     /// The earliest time at which [`take_expired`](Self::take_expired) will return
     /// a batch, or `None` when no batch is open (or none can ever expire): what the
     /// linger loop sleeps until.
     pub fn next_deadline(&self) -> Option<Instant> {
-        todo!(
-            "return the earliest time at which an open batch's linger runs out (chapter 04)"
-        )
+        todo!("return the earliest linger deadline (chapter 04)")
     }
     // ANCHOR_END: linger
 

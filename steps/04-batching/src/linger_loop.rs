@@ -14,9 +14,10 @@ use crate::{BrokerClient, FlushError, Producer};
 
 impl<B: BrokerClient> Producer<B> {
     // ANCHOR: run
-    /// Sends the records that arrive on `records`, and each batch when it is full
-    /// or when its linger runs out. When the channel closes (every sender was
-    /// dropped), it sends everything still buffered and returns `Ok`.
+    /// Sends the records that arrive on `records`, and each batch when it is
+    /// full or when its linger runs out: it waits for the next record or the
+    /// next deadline, whichever comes first. When the channel closes (every
+    /// sender was dropped), it sends everything still buffered and returns `Ok`.
     ///
     /// On `Err` nothing is lost: the producer keeps the failed batch and the
     /// buffered records, and the channel keeps the records not yet received. Call
@@ -25,9 +26,7 @@ impl<B: BrokerClient> Producer<B> {
         &mut self,
         records: &mut mpsc::Receiver<Record>,
     ) -> Result<(), FlushError> {
-        todo!(
-            "wait for the next record or the next linger deadline, whichever comes first; flush everything when the channel closes (chapter 04)"
-        )
+        todo!("wait for a record or the next deadline (chapter 04)")
     }
     // ANCHOR_END: run
 }

@@ -11,10 +11,12 @@ use crate::{Batch, BatchConfig, BrokerClient, PartitionBuffers, SendError};
 /// A batch could not be sent. Nothing is lost: the producer keeps the batch, and
 /// every later batch of the producer, and sends them again, in order, on its next
 /// flush. Do not send the records again yourself, or they will be stored twice.
+/// What the broker said is the error's `source()`.
 #[derive(Debug, Error)]
 #[error(
-    "could not send a batch of {records} record(s) to partition {partition} of topic {topic:?}: \
-     {source}; the producer keeps it and sends it again, first, on its next flush"
+    "could not send a batch of {records} record(s) to partition {partition} \
+     of topic {topic:?}; the producer keeps it and sends it again, first, on \
+     its next flush"
 )]
 pub struct FlushError {
     pub topic: String,
@@ -79,34 +81,31 @@ impl<B: BrokerClient> Producer<B> {
     /// On `Err` the record is not lost: it is buffered, and the batch that failed
     /// is kept for the next flush.
     pub async fn send(&mut self, record: Record) -> Result<(), FlushError> {
-        todo!(
-            "push the record into its partition's batch, then send every batch that is ready, in order (chapter 04)"
-        )
+        todo!("push the record, then send what is ready (chapter 04)")
     }
 
     /// Sends every batch whose linger has run out, after any batch a failed flush
     /// left behind.
     pub async fn flush_due(&mut self) -> Result<(), FlushError> {
-        todo!(
-            "send the batches whose linger has run out, after those a failed flush left behind (chapter 04)"
-        )
+        todo!("send the refused, then the expired batches (chapter 04)")
     }
 
-    /// Sends everything, full or not: for shutting down, or before reporting
+    /// Sends everything, full or not, open or closed, in order (the batches a
+    /// failed flush left behind first): for shutting down, or before reporting
     /// "all sent" to a caller.
     pub async fn flush_all(&mut self) -> Result<(), FlushError> {
-        todo!("send every batch, open or closed, in order (chapter 04)")
+        todo!("send every batch, in order (chapter 04)")
     }
 
-    /// Sends the closed batches, oldest first, and stops at the first failure.
+    /// Sends the closed batches in `self.unsent`, oldest first, and stops at
+    /// the first failure. A batch leaves the queue only once the broker has
+    /// taken it.
     ///
     /// Stopping keeps each partition in order: a later batch of the same partition
     /// must not be stored before the one that failed. (It also holds back other
     /// partitions, which is simple and safe; Kafka tracks each partition on its own.)
     async fn send_unsent(&mut self) -> Result<(), FlushError> {
-        todo!(
-            "send the batches in `self.unsent` from the front, and remove each one only once the broker has taken it (chapter 04)"
-        )
+        todo!("send `self.unsent` from the front (chapter 04)")
     }
     // ANCHOR_END: send
 }

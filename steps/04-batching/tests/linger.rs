@@ -85,6 +85,21 @@ fn only_the_batches_whose_linger_has_passed_are_taken() {
 }
 
 #[test]
+fn every_expired_batch_is_taken_not_only_the_first() {
+    let t0 = Instant::now();
+    let mut buffers = PartitionBuffers::new(config(1000, LINGER));
+    buffers.push(P0, record("a1", 10), t0);
+    buffers.push(P1, record("b1", 10), t0 + ms(1));
+    assert_eq!(
+        batch_names(&buffers.take_expired(t0 + ms(6))),
+        vec![batch(0, &["a1"]), batch(1, &["b1"])],
+        "at t0 + 6 ms both batches have lingered 5 ms or more: take_expired \
+         must return both, not only the first one it finds"
+    );
+    assert!(buffers.is_empty(), "no batch should be left open");
+}
+
+#[test]
 fn next_deadline_is_none_when_no_batch_is_open() {
     let t0 = Instant::now();
     let mut buffers = PartitionBuffers::new(config(1000, LINGER));

@@ -9,7 +9,9 @@ mod common;
 
 use common::{LINGER, config, keyed, ms, names, one_key_per_partition, topic};
 use proptest::prelude::*;
-use step04_batching::{InMemoryBroker, Partition, Producer, Record};
+use step04_batching::{
+    FlushError, InMemoryBroker, Partition, Producer, Record, SendError,
+};
 use tokio::time::{Instant, advance};
 
 const P0: Partition = Partition(0);
@@ -295,6 +297,84 @@ async fn the_error_says_what_failed_and_that_nothing_is_lost() {
         message.contains("partition 0") && message.contains("bookings"),
         "the message must name the topic and the partition, got: {message}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_error_names_the_partition_and_the_size_of_the_refused_batch() {
+    let broker = InMemoryBroker::new();
+    let topic = topic("bookings", 2);
+    let keys = one_key_per_partition(&topic);
+    let mut producer = Producer::new(topic, config(30, LINGER), broker.clone());
+    for name in ["b1", "b2"] {
+        producer
+            .send(keyed(&keys[1], name, 10))
+            .await
+            .unwrap_or_else(|error| panic!("sending {name} failed: {error}"));
+    }
+    // The next three sends fail.
+    broker.fail_next(3);
+    let error = producer
+        .send(keyed(&keys[1], "b3", 10))
+        .await
+        .expect_err("the broker refused the full batch of partition 1");
+    assert_eq!(
+        error.partition,
+        Partition(1),
+        "the batch [b1, b2, b3] belongs to partition 1: the error must name \
+         the partition of the refused batch"
+    );
+
+    // b4 opens a batch; the retry of [b1, b2, b3] that send makes fails again.
+    producer
+        .send(keyed(&keys[1], "b4", 10))
+        .await
+        .expect_err("the broker refused [b1, b2, b3] a second time");
+    // Two batches wait now, the refused [b1, b2, b3] and the open [b4], and
+    // flush_all sends them in that order: the first fails a third time.
+    let error = producer
+        .flush_all()
+        .await
+        .expect_err("the broker refused the oldest batch again");
+    assert_eq!(
+        error.records, 3,
+        "the refused batch is [b1, b2, b3]: the error counts its records, \
+         not those of every batch waiting behind it"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn flush_due_sends_refused_batches_before_expired_ones() {
+    let (mut producer, broker) = three_record_producer();
+    send_all(&mut producer, &["a1", "a2"]).await;
+    // The send of the full [a1, a2, a3] fails, and so does its retry by b1's send.
+    broker.fail_next(2);
+    assert!(
+        producer.send(rec("a3")).await.is_err(),
+        "the injected failure must be reported"
+    );
+    assert!(
+        producer.send(rec("b1")).await.is_err(),
+        "the second injected failure must be reported"
+    );
+    advance(LINGER).await;
+    producer.flush_due().await.expect("the broker works again");
+    assert_eq!(
+        received(&broker),
+        batches(&[&["a1", "a2", "a3"], &["b1"]]),
+        "flush_due must send the refused batch [a1, a2, a3] before the expired \
+         batch [b1]: b1 was sent after them, and consumers must read it after"
+    );
+}
+
+#[test]
+fn a_flush_error_does_not_repeat_its_cause() {
+    let error = FlushError {
+        topic: "bookings".to_owned(),
+        partition: Partition(2),
+        records: 3,
+        source: SendError::new("connection reset"),
+    };
+    workshop_testkit::errors::assert_cause_not_repeated(&error, 2);
 }
 
 proptest! {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use solution06_log::{Offset, Record};
+use solution06_log::{Log, Offset, Partition, Record};
 
 use crate::append::parse_segment_file_name;
 use crate::disk::Disk;
@@ -92,8 +92,6 @@ pub fn scan_segment(
 
 /// A partition as recovery found it.
 pub(crate) struct RecoveredPartition {
-    /// Every whole record, from offset 0.
-    pub(crate) records: Vec<Record>,
     /// The last segment (base offset and length), where appends continue, or
     /// `None` if the partition has no segment yet.
     pub(crate) active: Option<(Offset, u64)>,
@@ -103,11 +101,14 @@ pub(crate) struct RecoveredPartition {
 }
 
 // ANCHOR: recover_partition
-/// Recovers the partition in `dir`: reads its segments in offset order,
-/// checks that each starts where the last ended, and cuts off a torn tail.
+/// Recovers `partition` from its directory `dir`: reads its segments in
+/// offset order, checks that each starts where the last ended, appends their
+/// whole records to `memory`, and cuts off a torn tail.
 pub(crate) fn recover_partition<D: Disk>(
     disk: &D,
     dir: &Path,
+    memory: &Log,
+    partition: Partition,
 ) -> Result<RecoveredPartition, RecoveryError> {
     let io = |action: &'static str, path: &Path| {
         let path = path.to_path_buf();
@@ -127,7 +128,6 @@ pub(crate) fn recover_partition<D: Disk>(
         .collect();
     segments.sort();
 
-    let mut records = Vec::new();
     let mut report = PartitionRecovery::default();
     let mut active = None;
     let mut end = Offset(0);
@@ -144,7 +144,11 @@ pub(crate) fn recover_partition<D: Disk>(
         report.segments += 1;
         report.records += scan.records.len() as u64;
         end = Offset(base.0 + scan.records.len() as u64);
-        records.extend(scan.records);
+        for record in scan.records {
+            memory
+                .append(partition, record)
+                .expect("the memory log was created with this partition");
+        }
         active = Some((*base, scan.valid_len as u64));
         if !scan.torn {
             continue;
@@ -185,7 +189,6 @@ pub(crate) fn recover_partition<D: Disk>(
         break;
     }
     Ok(RecoveredPartition {
-        records,
         active,
         end,
         report,

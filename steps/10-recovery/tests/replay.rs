@@ -90,7 +90,7 @@ fn the_bookings_are_rebuilt_from_the_log() {
     );
     assert!(
         matches!(states.get(&held), Some(BookingState::Held { .. })),
-        "requested only: Held; got {:?}",
+        "requested only: Held; got {:?}. Did you replay every partition?",
         states.get(&held)
     );
     assert!(
