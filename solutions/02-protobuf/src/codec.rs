@@ -30,12 +30,13 @@ pub fn decode(bytes: &[u8]) -> Result<BookingEvent, WireError> {
     // exercise: solution
     let message = pb::BookingEvent::decode(bytes)?;
     // A reader skips the fields its schema does not know, so a case added to the
-    // oneof by a newer schema decodes to `event: None`, just like an empty
-    // message. The bytes tell the two apart: since the oneof is BookingEvent's
-    // only field, a message with no known case but some bytes held only fields
-    // this reader does not know. (If BookingEvent ever gets a field beside the
-    // oneof, compare `message.encoded_len()` with `bytes.len()` instead.)
-    if message.event.is_none() && !bytes.is_empty() {
+    // oneof by a newer schema decodes to `event: None`, just like a message sent
+    // without a case. The bytes tell the two apart: the decoded message holds
+    // only what this reader knows, so if it encodes shorter than the bytes it
+    // came from, they held fields this reader skipped. (Comparing with zero
+    // bytes is not enough: `event_id` sits beside the oneof, so a message with
+    // only an id is not empty, and it is missing its event, not unknown.)
+    if message.event.is_none() && message.encoded_len() < bytes.len() {
         return Err(WireError::UnknownEvent);
     }
     BookingEvent::try_from(message)

@@ -19,7 +19,8 @@ pub enum WireError {
     )]
     Decode(#[from] prost::DecodeError),
 
-    /// No case of the `event` oneof is set, and nothing else was sent either.
+    /// No case of the `event` oneof is set, and the bytes held nothing this
+    /// reader does not know either.
     ///
     /// A protobuf message with no fields set encodes to zero bytes, so this is
     /// also what an empty payload decodes to.
@@ -29,8 +30,9 @@ pub enum WireError {
     )]
     MissingEvent,
 
-    /// No case this reader knows is set, but the message is not empty: it was
-    /// written with a newer schema that added a case to the oneof.
+    /// No case this reader knows is set, and the bytes held fields this reader
+    /// does not know: they were written with a newer schema that added a case
+    /// to the oneof.
     ///
     /// Only [`crate::decode`] can tell this from [`WireError::MissingEvent`]: it
     /// sees the bytes, while the decoded message has already lost the unknown case.

@@ -313,6 +313,178 @@ fn a_failure_after_the_effect_rolls_the_effect_back() {
     ));
 }
 
+// Two consumers, one event: during a rebalance, a consumer that lost its
+// partition and has not noticed yet handles the same records as its successor.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use rusqlite::trace::TraceEvent;
+use solution11_idempotency::BookingEvent;
+
+/// How far a second consumer got when it handled the same event right after
+/// the first one's lookup.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum SecondConsumer {
+    /// It has not started: `handle` has not looked the event up yet.
+    NotStarted,
+    /// Its BEGIN IMMEDIATE found the write lock taken, so it must wait for the
+    /// first consumer's commit. This is right.
+    Waited,
+    /// It wrote the event and committed, between the first consumer's lookup
+    /// and its writes.
+    Committed,
+    /// It wrote the event, but could not commit while the first consumer held
+    /// a read lock: the two transactions now block each other.
+    StuckAtCommit,
+    /// Something else went wrong in the test's own SQL.
+    Failed(String),
+}
+
+/// The second consumer, as plain SQL on its own connection: what its handler
+/// writes for the event.
+struct Interloper {
+    connection: rusqlite::Connection,
+    writes: String,
+    looked_up: bool,
+    state: SecondConsumer,
+}
+
+impl Interloper {
+    fn handle_the_same_event(&self) -> SecondConsumer {
+        let is_busy = |error: &rusqlite::Error| {
+            error.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+        };
+        match self.connection.execute_batch("BEGIN IMMEDIATE") {
+            Ok(()) => {}
+            Err(error) if is_busy(&error) => return SecondConsumer::Waited,
+            Err(error) => return SecondConsumer::Failed(error.to_string()),
+        }
+        if let Err(error) = self.connection.execute_batch(&self.writes) {
+            return SecondConsumer::Failed(error.to_string());
+        }
+        match self.connection.execute_batch("COMMIT") {
+            Ok(()) => SecondConsumer::Committed,
+            Err(error) if is_busy(&error) => SecondConsumer::StuckAtCommit,
+            Err(error) => SecondConsumer::Failed(error.to_string()),
+        }
+    }
+}
+
+thread_local! {
+    static INTERLOPER: RefCell<Option<Interloper>> = const { RefCell::new(None) };
+}
+
+/// The trace hook: SQLite calls it on the test's thread as each statement of
+/// the handler starts. The statement after the lookup in `processed_events`
+/// lets the second consumer in.
+fn step_in_after_the_lookup(event: TraceEvent<'_>) {
+    let TraceEvent::Stmt(_, sql) = event else {
+        return;
+    };
+    INTERLOPER.with_borrow_mut(|slot| {
+        let Some(interloper) = slot else {
+            return;
+        };
+        if interloper.state != SecondConsumer::NotStarted {
+            return;
+        }
+        if sql.contains("FROM processed_events WHERE event_id") {
+            interloper.looked_up = true;
+        } else if interloper.looked_up {
+            interloper.state = interloper.handle_the_same_event();
+        }
+    });
+}
+
+#[test]
+fn two_consumers_handling_one_event_at_once_apply_it_once() {
+    let test = TestDb::new();
+    let mut db = test.open();
+    let (booking_id, request) = requested("A1");
+    let BookingEvent::ReservationRequested { user_id, .. } = &request.event
+    else {
+        panic!("requested() gives a ReservationRequested");
+    };
+    let connection = test.other_connection();
+    connection
+        .busy_timeout(Duration::ZERO)
+        .expect("the second consumer does not wait for locks");
+    INTERLOPER.with_borrow_mut(|slot| {
+        *slot = Some(Interloper {
+            connection,
+            writes: format!(
+                "INSERT INTO bookings (booking_id, seat_id, user_id, state)
+                 VALUES ('{booking}', 'A1', '{user}', 'held');
+                 INSERT INTO processed_events
+                     (event_id, booking_id, first_offset, outcome, detail)
+                 VALUES ('{event}', '{booking}', 0, 'applied', '');",
+                booking = booking_id.as_uuid(),
+                user = user_id.as_uuid(),
+                event = request.id,
+            ),
+            looked_up: false,
+            state: SecondConsumer::NotStarted,
+        });
+    });
+    db.trace_statements(Some(step_in_after_the_lookup));
+    let result = db.handle(Offset(0), &request);
+    db.trace_statements(None);
+    let interloper = INTERLOPER
+        .with_borrow_mut(Option::take)
+        .expect("the test's second consumer");
+    if interloper.state == SecondConsumer::StuckAtCommit {
+        // Its transaction is still open; end it, as its busy timeout would.
+        interloper
+            .connection
+            .execute_batch("ROLLBACK")
+            .expect("the second consumer rolls back");
+    }
+    let why = match &interloper.state {
+        SecondConsumer::NotStarted => {
+            "handle never looked the event up with the given `processed` helper \
+             (or ran no statement after it)"
+                .to_owned()
+        }
+        SecondConsumer::Waited => {
+            "the second consumer waited for your write lock, as it should".to_owned()
+        }
+        SecondConsumer::Committed => {
+            "a second consumer committed the same event after your lookup and before \
+             your writes, so your lookup's \"not processed\" was stale: the lookup ran \
+             outside the transaction. Start the transaction with BEGIN IMMEDIATE first, \
+             then look the event up inside it, so that a second consumer waits"
+                .to_owned()
+        }
+        SecondConsumer::StuckAtCommit => {
+            "after your lookup a second consumer could still begin writing the same \
+             event: your transaction took the write lock only at its first write (a \
+             deferred `transaction()`), so the two transactions blocked each other. \
+             Start it with transaction_with_behavior(TransactionBehavior::Immediate)"
+                .to_owned()
+        }
+        SecondConsumer::Failed(error) => {
+            format!("the test's second consumer failed: {error}")
+        }
+    };
+    assert!(
+        matches!(result, Ok(Handled::First(Outcome::Applied))),
+        "a second consumer tried to handle the same event right after handle's lookup; \
+         handle must still apply the event, got {result:?}: {why}"
+    );
+    assert_eq!(
+        interloper.state,
+        SecondConsumer::Waited,
+        "the second consumer must not get in between the lookup and the writes: {why}"
+    );
+    let mut second = test.open();
+    assert_eq!(
+        handle(&mut second, 0, &request),
+        Handled::Duplicate(Outcome::Applied),
+        "once the first consumer has committed, the second one finds the event processed"
+    );
+}
+
 // Crashes and duplicates, through the consumer of src/pipeline.rs.
 
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -9,7 +9,7 @@ mod common;
 
 use common::BOOKING;
 use prost::Message;
-use step02_protobuf::{WireError, decode, encode, pb_next};
+use step02_protobuf::{WireError, decode, encode, pb, pb_next};
 
 fn next_payment(amount_cents: i64) -> Vec<u8> {
     pb_next::BookingEvent {
@@ -60,6 +60,50 @@ fn an_empty_message_is_missing_its_event_not_unknown() {
         decode(&[]),
         Err(WireError::MissingEvent),
         "zero bytes hold no field at all, known or unknown: that is MissingEvent"
+    );
+}
+
+/// A message with an `event_id` (field 15, which step 11 sets) and no case.
+fn id_only() -> Vec<u8> {
+    pb::BookingEvent {
+        event: None,
+        event_id: "6f1c2a3e-0b5d-4c8e-9f10-2a3b4c5d6e7f".to_owned(),
+    }
+    .encode_to_vec()
+}
+
+#[test]
+fn a_message_with_only_an_event_id_is_missing_its_event_not_unknown() {
+    assert_eq!(
+        decode(&id_only()),
+        Err(WireError::MissingEvent),
+        "event_id sits beside the oneof and this reader knows it: a message with an id and \
+         no case is not empty, but it holds nothing this reader skipped, so it is \
+         MissingEvent. Compare message.encoded_len() with bytes.len() rather than asking \
+         whether the bytes are empty"
+    );
+}
+
+#[test]
+fn a_new_kind_of_event_with_an_event_id_is_still_unknown() {
+    // Protobuf messages concatenate: the bytes of two messages in a row decode
+    // as one message with the fields of both. This is a ReservationCancelled
+    // from a newer producer that also sets event_id.
+    let mut bytes = pb_next::BookingEvent {
+        event: Some(pb_next::booking_event::Event::ReservationCancelled(
+            pb_next::ReservationCancelled {
+                booking_id: BOOKING.to_owned(),
+                reason: "changed my mind".to_owned(),
+            },
+        )),
+    }
+    .encode_to_vec();
+    bytes.extend(id_only());
+    assert_eq!(
+        decode(&bytes),
+        Err(WireError::UnknownEvent),
+        "the event_id this reader knows does not make an unknown case known: the bytes \
+         still hold oneof case 4, which this reader skipped, so decode must say UnknownEvent"
     );
 }
 

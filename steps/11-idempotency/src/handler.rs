@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rusqlite::trace::{TraceEvent, TraceEventCodes};
 use rusqlite::{
     Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction,
     TransactionBehavior, ffi, params,
@@ -259,7 +260,16 @@ impl BookingDb {
         &self,
         event_id: EventId,
     ) -> Result<Option<Outcome>, HandleError> {
-        processed(&self.connection, event_id)
+        stored_outcome(&self.connection, event_id)
+    }
+
+    /// Calls `on_statement` with each SQL statement this database runs, as it
+    /// starts (`None` stops it). A debugging aid, and how the tests step in
+    /// between two statements of [`BookingDb::handle`], as a second consumer
+    /// could. A plain `fn`, because SQLite keeps no closure.
+    pub fn trace_statements(&self, on_statement: Option<fn(TraceEvent<'_>)>) {
+        self.connection
+            .trace_v2(TraceEventCodes::SQLITE_TRACE_STMT, on_statement);
     }
 
     /// Everything in the database, in a form tests can compare.
@@ -323,20 +333,14 @@ pub struct Snapshot {
 }
 
 // ANCHOR: processed
-/// The stored outcome of `event_id`, if it was handled before.
+/// The stored outcome of `event_id`, if it was handled before. It takes the
+/// transaction, as the writes do: an answer read outside it can be stale by
+/// the time the writes run.
 fn processed(
-    connection: &Connection,
+    transaction: &Transaction<'_>,
     event_id: EventId,
 ) -> Result<Option<Outcome>, HandleError> {
-    let row = connection
-        .query_row(
-            "SELECT outcome, detail FROM processed_events WHERE event_id = ?1",
-            params![event_id.to_string()],
-            |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)),
-        )
-        .optional()?;
-    row.map(|(outcome, detail)| outcome_from_row(&outcome, detail))
-        .transpose()
+    stored_outcome(transaction, event_id)
 }
 
 /// Adds `event` to `processed_events` with its outcome. A second row for the
@@ -348,10 +352,10 @@ fn mark_processed(
     outcome: &Outcome,
 ) -> Result<(), HandleError> {
     let (name, detail) = outcome_to_row(outcome);
-    let first_offset =
-        i64::try_from(offset.0).map_err(|_| HandleError::Corrupt {
-            what: format!("offset {offset}, too large for SQLite"),
-        })?;
+    // SQLite's integers are i64. The offset only says where the event was
+    // first seen, and no partition reaches 2^63 records: saturate rather than
+    // fail an event over it.
+    let first_offset = i64::try_from(offset.0).unwrap_or(i64::MAX);
     transaction.execute(
         "INSERT INTO processed_events
              (event_id, booking_id, first_offset, outcome, detail)
@@ -367,6 +371,22 @@ fn mark_processed(
     Ok(())
 }
 // ANCHOR_END: processed
+
+/// The lookup behind [`processed`] and [`BookingDb::outcome`].
+fn stored_outcome(
+    connection: &Connection,
+    event_id: EventId,
+) -> Result<Option<Outcome>, HandleError> {
+    let row = connection
+        .query_row(
+            "SELECT outcome, detail FROM processed_events WHERE event_id = ?1",
+            params![event_id.to_string()],
+            |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)),
+        )
+        .optional()?;
+    row.map(|(outcome, detail)| outcome_from_row(&outcome, detail))
+        .transpose()
+}
 
 // ANCHOR: decide
 /// Applies `event` to its booking with step 01's state machine and writes the

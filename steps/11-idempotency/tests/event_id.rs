@@ -5,7 +5,7 @@ mod common;
 
 use common::{paid, requested};
 use prost::Message;
-use solution02_protobuf::pb;
+use solution02_protobuf::{pb, pb_next};
 use step11_idempotency::{
     EventIdError, IdentifiedEvent, WireError, decode_identified,
     encode_identified,
@@ -86,6 +86,51 @@ fn bytes_that_are_no_event_are_refused_with_step_02s_error() {
         matches!(result, Err(EventIdError::Wire(WireError::Decode(_)))),
         "bytes that are not protobuf must give step 02's WireError::Decode inside \
          EventIdError::Wire, got {result:?}"
+    );
+}
+
+/// The `event_id` field of `id` alone, as bytes: protobuf messages
+/// concatenate, so appending these to a message sets its id.
+fn event_id_field(id: &str) -> Vec<u8> {
+    pb::BookingEvent {
+        event: None,
+        event_id: id.to_owned(),
+    }
+    .encode_to_vec()
+}
+
+#[test]
+fn an_event_from_a_newer_schema_is_refused_as_unknown() {
+    // A newer producer: a ReservationCancelled (oneof case 4, which this
+    // schema does not have) with a valid event id.
+    let mut bytes = pb_next::BookingEvent {
+        event: Some(pb_next::booking_event::Event::ReservationCancelled(
+            pb_next::ReservationCancelled {
+                booking_id: "11111111-2222-3333-4444-555555555555".to_owned(),
+                reason: "changed my mind".to_owned(),
+            },
+        )),
+    }
+    .encode_to_vec();
+    bytes.extend(event_id_field("6f1c2a3e-0b5d-4c8e-9f10-2a3b4c5d6e7f"));
+    assert_eq!(
+        decode_identified(&bytes),
+        Err(EventIdError::Wire(WireError::UnknownEvent)),
+        "an event this reader does not know must be step 02's UnknownEvent (upgrade the \
+         consumer), not MissingEvent (fix the producer). Only step 02's decode(bytes) can \
+         tell them apart, because it still has the bytes: converting the decoded message \
+         with BookingEvent::try_from sees no case and says MissingEvent"
+    );
+}
+
+#[test]
+fn an_id_without_an_event_is_refused_as_missing_its_event() {
+    let bytes = event_id_field("6f1c2a3e-0b5d-4c8e-9f10-2a3b4c5d6e7f");
+    assert_eq!(
+        decode_identified(&bytes),
+        Err(EventIdError::Wire(WireError::MissingEvent)),
+        "a message with an event id and no case holds no event, and nothing this reader \
+         does not know: step 02's MissingEvent, inside EventIdError::Wire"
     );
 }
 

@@ -305,7 +305,7 @@ fn with_a_crash_at_any_disk_operation_each_sequence_is_stored_once() {
     assert!(
         wrong.is_empty(),
         "each (producer, partition, sequence) must be stored at most once, and every acked \
-         batch must stay at its acked offset (FACTS invariant 4):\n{}",
+         batch must stay at its acked offset:\n{}",
         wrong.join("\n")
     );
 }
