@@ -187,7 +187,7 @@ impl<D: Disk> DeadLetterTopic<D> {
         }
         Ok(ack.offset)
         // exercise: stub
-        // todo!("append the dead letter's record, and sync the log if the ack is not durable yet (chapter 12)")
+        // todo!("append it, and sync unless the ack is durable (chapter 12)")
         // exercise: end
     }
     // ANCHOR_END: send
@@ -276,7 +276,7 @@ pub fn replay<D: Disk, H: Handler>(
         }
     }
     // exercise: stub
-    // todo!("read the topic from `from` to its end, decode each dead letter's event and hand it to the handler; report what happened (chapter 12)")
+    // todo!("hand every dead letter from `from` to the handler (chapter 12)")
     // exercise: end
 }
 // ANCHOR_END: replay

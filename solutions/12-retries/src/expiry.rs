@@ -76,7 +76,7 @@ impl HoldTimers {
             }
         }
         // exercise: stub
-        // todo!("start a timer for a held booking that has none; stop the timer of a booking in any other state (chapter 12)")
+        // todo!("start or stop the booking's timer (chapter 12)")
         // exercise: end
     }
     // ANCHOR_END: on_state
@@ -97,7 +97,7 @@ impl HoldTimers {
         }
         expired
         // exercise: stub
-        // todo!("take out the timers due at `now`, soonest first, as ReservationExpired events (chapter 12)")
+        // todo!("take out the timers due at `now` (chapter 12)")
         // exercise: end
     }
     // ANCHOR_END: due

@@ -112,7 +112,7 @@ impl Park {
         queue.push_back(parked);
         Ok(())
         // exercise: stub
-        // todo!("queue the event behind the others of its booking, or hand it back in ParkFull when the booking has max_per_booking already (chapter 12)")
+        // todo!("park it last for its booking, or hand it back (chapter 12)")
         // exercise: end
     }
     // ANCHOR_END: park_fn
@@ -127,7 +127,7 @@ impl Park {
             .map(Vec::from)
             .unwrap_or_default()
         // exercise: stub
-        // todo!("take out all the events of this booking, in the order they were parked (chapter 12)")
+        // todo!("take out the booking's events, oldest first (chapter 12)")
         // exercise: end
     }
     // ANCHOR_END: release
@@ -154,7 +154,7 @@ impl Park {
         expired.sort_by_key(|parked| parked.record.offset);
         expired
         // exercise: stub
-        // todo!("take out every event parked max_wait ago or earlier, in offset order (chapter 12)")
+        // todo!("take out what waited max_wait, in offset order (chapter 12)")
         // exercise: end
     }
     // ANCHOR_END: expired

@@ -64,7 +64,7 @@ pub fn classify(error: &HandleError) -> HandlerError {
         },
     }
     // exercise: stub
-    // todo!("an unknown booking is NotRequestedYet; every database error is Transient (chapter 12)")
+    // todo!("sort the error by what to do about it (chapter 12)")
     // exercise: end
 }
 // ANCHOR_END: classify
@@ -112,7 +112,7 @@ impl RetryPolicy {
             .and_then(|factor| self.base.checked_mul(factor))
             .map_or(self.cap, |delay| delay.min(self.cap))
         // exercise: stub
-        // todo!("base doubled (retry - 1) times, at most cap, without overflowing (chapter 12)")
+        // todo!("base doubled retry - 1 times, at most cap (chapter 12)")
         // exercise: end
     }
     // ANCHOR_END: ceiling
@@ -130,7 +130,7 @@ impl RetryPolicy {
         let ceiling = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
         Duration::from_nanos(rng.random_range(0..=ceiling))
         // exercise: stub
-        // todo!("a uniformly random delay between zero and the ceiling of this retry (chapter 12)")
+        // todo!("a uniform draw from zero to the ceiling (chapter 12)")
         // exercise: end
     }
     // ANCHOR_END: delay
@@ -162,7 +162,7 @@ impl RetryPolicy {
             }
         }
         // exercise: stub
-        // todo!("dead-letter a permanent failure, park an unknown booking, retry a transient one until max_attempts (chapter 12)")
+        // todo!("dead-letter, park, or retry after a delay (chapter 12)")
         // exercise: end
     }
     // ANCHOR_END: after_failure

@@ -294,7 +294,7 @@ impl<H: Handler, D: Disk, R: Rng + ?Sized> Worker<'_, H, D, R> {
             }
         }
         // exercise: stub
-        // todo!("try the front event of the booking's queue if it is due; on success process it and put the released parked events in front; on failure retry later, park or dead-letter as the policy says (chapter 12)")
+        // todo!("try the booking's queue, front first (chapter 12)")
         // exercise: end
     }
     // ANCHOR_END: drain

@@ -9,9 +9,9 @@ use common::{
     bookings, dead_letter_dir, dead_letter_topic, dead_letters, lazy_config,
 };
 use solution12_retries::{
-    BookingDb, BookingState, DbConfig, DeadLetter, DeadLetterTopic, Durability,
-    Handler, HandlerError, IdentifiedEvent, Offset, Partition, Record, SimDisk,
-    replay,
+    BookingDb, BookingState, DbConfig, DeadLetter, DeadLetterError,
+    DeadLetterTopic, Durability, Handler, HandlerError, IdentifiedEvent,
+    Offset, Partition, Record, SimDisk, replay,
 };
 
 fn letter(offset: u64, reason: &str) -> DeadLetter {
@@ -72,6 +72,31 @@ fn a_sent_dead_letter_survives_a_power_cut() {
              log when the append's ack is not durable"
         );
     }
+}
+
+#[test]
+fn a_dead_letter_the_disk_refuses_is_an_error_that_names_the_event() {
+    let disk = SimDisk::new(3);
+    let topic = dead_letter_topic(&disk);
+    disk.fail_after(0);
+    let result = topic.send(&letter(41, "the database was locked"));
+    let Err(error) = result else {
+        panic!("a disk that fails every write cannot store a dead letter");
+    };
+    assert!(
+        matches!(
+            error,
+            DeadLetterError::Append {
+                partition: Partition(2),
+                offset: Offset(41),
+                ..
+            }
+        ),
+        "the error must be DeadLetterError::Append with the dead letter's own \
+         partition and offset, so that the worker knows which offset not to \
+         commit; got {error:?}"
+    );
+    workshop_testkit::errors::assert_cause_not_repeated(&error, 2);
 }
 // ANCHOR_END: send_tests
 

@@ -170,9 +170,7 @@ impl<D: Disk> DeadLetterTopic<D> {
         &self,
         dead_letter: &DeadLetter,
     ) -> Result<Offset, DeadLetterError> {
-        todo!(
-            "append the dead letter's record, and sync the log if the ack is not durable yet (chapter 12)"
-        )
+        todo!("append it, and sync unless the ack is durable (chapter 12)")
     }
     // ANCHOR_END: send
 
@@ -235,8 +233,6 @@ pub fn replay<D: Disk, H: Handler>(
     from: Offset,
     handler: &mut H,
 ) -> Result<Replayed, DeadLetterError> {
-    todo!(
-        "read the topic from `from` to its end, decode each dead letter's event and hand it to the handler; report what happened (chapter 12)"
-    )
+    todo!("hand every dead letter from `from` to the handler (chapter 12)")
 }
 // ANCHOR_END: replay

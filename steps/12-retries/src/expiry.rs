@@ -58,9 +58,7 @@ impl HoldTimers {
         state: &BookingState,
         now: Instant,
     ) {
-        todo!(
-            "start a timer for a held booking that has none; stop the timer of a booking in any other state (chapter 12)"
-        )
+        todo!("start or stop the booking's timer (chapter 12)")
     }
     // ANCHOR_END: on_state
 
@@ -69,9 +67,7 @@ impl HoldTimers {
     /// first, and returns the `ReservationExpired` event of each: at its
     /// deadline a hold is over.
     pub fn due(&mut self, now: Instant) -> Vec<BookingEvent> {
-        todo!(
-            "take out the timers due at `now`, soonest first, as ReservationExpired events (chapter 12)"
-        )
+        todo!("take out the timers due at `now` (chapter 12)")
     }
     // ANCHOR_END: due
 }

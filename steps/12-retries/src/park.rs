@@ -96,9 +96,7 @@ impl Park {
         booking_id: BookingId,
         parked: Parked,
     ) -> Result<(), ParkFull> {
-        todo!(
-            "queue the event behind the others of its booking, or hand it back in ParkFull when the booking has max_per_booking already (chapter 12)"
-        )
+        todo!("park it last for its booking, or hand it back (chapter 12)")
     }
     // ANCHOR_END: park_fn
 
@@ -106,9 +104,7 @@ impl Park {
     /// Takes out every event parked for `booking_id`, oldest first: the
     /// handler now knows the booking, and will decide about each of them.
     pub fn release(&mut self, booking_id: BookingId) -> Vec<Parked> {
-        todo!(
-            "take out all the events of this booking, in the order they were parked (chapter 12)"
-        )
+        todo!("take out the booking's events, oldest first (chapter 12)")
     }
     // ANCHOR_END: release
 
@@ -116,9 +112,7 @@ impl Park {
     /// Takes out every event that has waited `max_wait` or longer at `now`,
     /// oldest first within each booking.
     pub fn expired(&mut self, now: Instant) -> Vec<Parked> {
-        todo!(
-            "take out every event parked max_wait ago or earlier, in offset order (chapter 12)"
-        )
+        todo!("take out what waited max_wait, in offset order (chapter 12)")
     }
     // ANCHOR_END: expired
 }

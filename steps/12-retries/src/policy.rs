@@ -49,9 +49,7 @@ pub enum HandlerError {
 /// the same event may succeed once it is fixed. Those are transient: retried a
 /// bounded number of times, then dead-lettered, and replayed after the fix.
 pub fn classify(error: &HandleError) -> HandlerError {
-    todo!(
-        "an unknown booking is NotRequestedYet; every database error is Transient (chapter 12)"
-    )
+    todo!("sort the error by what to do about it (chapter 12)")
 }
 // ANCHOR_END: classify
 
@@ -92,9 +90,7 @@ impl RetryPolicy {
     /// `base` doubled `retry - 1` times, at most `cap`. Never overflows: a
     /// doubling that would is the cap.
     pub fn ceiling(&self, retry: u32) -> Duration {
-        todo!(
-            "base doubled (retry - 1) times, at most cap, without overflowing (chapter 12)"
-        )
+        todo!("base doubled retry - 1 times, at most cap (chapter 12)")
     }
     // ANCHOR_END: ceiling
 
@@ -105,9 +101,7 @@ impl RetryPolicy {
     /// The random source is a parameter so that tests seed it: the same seed
     /// gives the same delays, and a failure can be run again.
     pub fn delay<R: Rng + ?Sized>(&self, retry: u32, rng: &mut R) -> Duration {
-        todo!(
-            "a uniformly random delay between zero and the ceiling of this retry (chapter 12)"
-        )
+        todo!("a uniform draw from zero to the ceiling (chapter 12)")
     }
     // ANCHOR_END: delay
 
@@ -124,9 +118,7 @@ impl RetryPolicy {
         attempts: u32,
         rng: &mut R,
     ) -> Next {
-        todo!(
-            "dead-letter a permanent failure, park an unknown booking, retry a transient one until max_attempts (chapter 12)"
-        )
+        todo!("dead-letter, park, or retry after a delay (chapter 12)")
     }
     // ANCHOR_END: after_failure
 }

@@ -14,6 +14,17 @@ use tokio::time::Instant;
 
 const HOLD: Duration = Duration::from_secs(600);
 
+/// Runs a test of `HoldTimers` under a time limit: a `due` that never takes a
+/// timer out would loop for ever.
+fn watched(body: impl FnOnce() + Send + 'static) {
+    workshop_testkit::watchdog::within(
+        Duration::from_secs(3),
+        "HoldTimers::due did not return: does it take each due timer out of \
+         both `by_deadline` and `deadlines` before it looks at the next one?",
+        body,
+    );
+}
+
 fn held(booking_id: BookingId) -> BookingState {
     BookingState::Held {
         booking_id,
@@ -35,77 +46,90 @@ fn expiry_of(booking_id: BookingId) -> BookingEvent {
 }
 
 // ANCHOR: timers
-#[tokio::test(start_paused = true)]
-async fn a_hold_expires_exactly_hold_for_after_it_started() {
-    let mut timers = HoldTimers::new(HOLD);
-    let booking = BookingId::new();
-    let start = Instant::now();
-    timers.on_state(booking, &held(booking), start);
-    assert_eq!(timers.deadline(booking), Some(start + HOLD));
-    assert_eq!(
-        timers.due(start + HOLD - Duration::from_millis(1)),
-        Vec::<BookingEvent>::new(),
-        "one millisecond before the deadline the hold is still on"
-    );
-    assert_eq!(
-        timers.due(start + HOLD),
-        vec![expiry_of(booking)],
-        "at its deadline the hold is over: a ReservationExpired for it"
-    );
-    assert_eq!(
-        timers.due(start + HOLD * 2),
-        Vec::<BookingEvent>::new(),
-        "a timer fires once: due takes it out"
-    );
+#[test]
+fn a_hold_expires_exactly_hold_for_after_it_started() {
+    watched(|| {
+        let mut timers = HoldTimers::new(HOLD);
+        let booking = BookingId::new();
+        let start = Instant::now();
+        timers.on_state(booking, &held(booking), start);
+        assert_eq!(timers.deadline(booking), Some(start + HOLD));
+        assert_eq!(
+            timers.due(start + HOLD - Duration::from_millis(1)),
+            Vec::<BookingEvent>::new(),
+            "one millisecond before the deadline the hold is still on"
+        );
+        assert_eq!(
+            timers.due(start + HOLD),
+            vec![expiry_of(booking)],
+            "at its deadline the hold is over: a ReservationExpired for it"
+        );
+        assert_eq!(
+            timers.due(start + HOLD * 2),
+            Vec::<BookingEvent>::new(),
+            "a timer fires once: due takes it out"
+        );
+    });
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_paid_booking_never_gets_an_expiry() {
-    let mut timers = HoldTimers::new(HOLD);
-    let booking = BookingId::new();
-    let start = Instant::now();
-    timers.on_state(booking, &held(booking), start);
-    timers.on_state(booking, &confirmed(booking), start + HOLD / 2);
-    assert_eq!(
-        timers.due(start + HOLD),
-        Vec::<BookingEvent>::new(),
-        "the booking was paid before its deadline: its timer must be stopped, \
-         or a paid booking gets a ReservationExpired"
-    );
-    assert_eq!(timers.next_deadline(), None, "no timer is left");
+#[test]
+fn a_paid_booking_never_gets_an_expiry() {
+    watched(|| {
+        let mut timers = HoldTimers::new(HOLD);
+        let booking = BookingId::new();
+        let start = Instant::now();
+        timers.on_state(booking, &held(booking), start);
+        timers.on_state(booking, &confirmed(booking), start + HOLD / 2);
+        assert_eq!(
+            timers.due(start + HOLD),
+            Vec::<BookingEvent>::new(),
+            "the booking was paid before its deadline: its timer must be stopped, \
+             or a paid booking gets a ReservationExpired"
+        );
+        assert_eq!(timers.next_deadline(), None, "no timer is left");
+    });
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_second_hold_of_the_same_booking_does_not_extend_the_deadline() {
-    let mut timers = HoldTimers::new(HOLD);
-    let booking = BookingId::new();
-    let start = Instant::now();
-    timers.on_state(booking, &held(booking), start);
-    // A duplicate request, handled again a minute later, reports Held again.
-    timers.on_state(booking, &held(booking), start + Duration::from_secs(60));
-    assert_eq!(
-        timers.due(start + HOLD),
-        vec![expiry_of(booking)],
-        "the deadline counts from the first hold: a redelivered request must \
-         not give the user more time"
-    );
+#[test]
+fn a_second_hold_of_the_same_booking_does_not_extend_the_deadline() {
+    watched(|| {
+        let mut timers = HoldTimers::new(HOLD);
+        let booking = BookingId::new();
+        let start = Instant::now();
+        timers.on_state(booking, &held(booking), start);
+        // A duplicate request, handled again a minute later, reports Held again.
+        timers.on_state(
+            booking,
+            &held(booking),
+            start + Duration::from_secs(60),
+        );
+        assert_eq!(
+            timers.due(start + HOLD),
+            vec![expiry_of(booking)],
+            "the deadline counts from the first hold: a redelivered request must \
+             not give the user more time"
+        );
+    });
 }
 
-#[tokio::test(start_paused = true)]
-async fn due_returns_the_soonest_deadlines_first() {
-    let mut timers = HoldTimers::new(HOLD);
-    let start = Instant::now();
-    let late = BookingId::new();
-    let early = BookingId::new();
-    timers.on_state(late, &held(late), start + Duration::from_secs(2));
-    timers.on_state(early, &held(early), start);
-    assert_eq!(timers.next_deadline(), Some(start + HOLD));
-    assert_eq!(
-        timers.due(start + HOLD + Duration::from_secs(5)),
-        vec![expiry_of(early), expiry_of(late)],
-        "two holds ran out: the one whose deadline came first is first"
-    );
+#[test]
+fn due_returns_the_soonest_deadlines_first() {
+    watched(|| {
+        let mut timers = HoldTimers::new(HOLD);
+        let start = Instant::now();
+        let late = BookingId::new();
+        let early = BookingId::new();
+        timers.on_state(late, &held(late), start + Duration::from_secs(2));
+        timers.on_state(early, &held(early), start);
+        assert_eq!(timers.next_deadline(), Some(start + HOLD));
+        assert_eq!(
+            timers.due(start + HOLD + Duration::from_secs(5)),
+            vec![expiry_of(early), expiry_of(late)],
+            "two holds ran out: the one whose deadline came first is first"
+        );
+    });
 }
+
 // ANCHOR_END: timers
 
 fn booking_db() -> (tempfile::TempDir, BookingDb) {
@@ -161,45 +185,63 @@ async fn race(
     (booking, payment, expiry, db, dir)
 }
 
-// ANCHOR: race
-#[tokio::test(start_paused = true)]
-async fn a_payment_racing_the_expiry_wins_when_it_is_first_in_the_log() {
-    let (booking, payment, expiry, db, _dir) = race(true).await;
-    assert!(
-        matches!(db.state(booking), Ok(BookingState::Confirmed { .. })),
-        "the payment is first in the booking's partition: the seat is sold; \
-         got {:?}",
-        db.state(booking)
-    );
-    assert_eq!(
-        db.outcome(payment.id).ok().flatten(),
-        Some(Outcome::Applied)
-    );
-    assert!(
-        matches!(
-            db.outcome(expiry.id).ok().flatten(),
-            Some(Outcome::Refused { .. })
-        ),
-        "the expiry comes second and is refused: a paid booking never expires"
-    );
+/// Runs `future` to its end on a runtime whose clock is paused, as
+/// `#[tokio::test(start_paused = true)]` does, inside a watched test.
+fn paused<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a tokio runtime starts")
+        .block_on(future)
 }
 
-#[tokio::test(start_paused = true)]
-async fn an_expiry_first_in_the_log_wins_and_the_late_payment_is_refused_for_a_refund()
+// ANCHOR: race
+#[test]
+fn a_payment_racing_the_expiry_wins_when_it_is_first_in_the_log() {
+    watched(|| {
+        let (booking, payment, expiry, db, _dir) = paused(race(true));
+        assert!(
+            matches!(db.state(booking), Ok(BookingState::Confirmed { .. })),
+            "the payment is first in the booking's partition: the seat is sold; \
+             got {:?}",
+            db.state(booking)
+        );
+        assert_eq!(
+            db.outcome(payment.id).ok().flatten(),
+            Some(Outcome::Applied)
+        );
+        assert!(
+            matches!(
+                db.outcome(expiry.id).ok().flatten(),
+                Some(Outcome::Refused { .. })
+            ),
+            "the expiry comes second and is refused: a paid booking never expires"
+        );
+    });
+}
+
+#[test]
+fn an_expiry_first_in_the_log_wins_and_the_late_payment_is_refused_for_a_refund()
  {
-    let (booking, payment, expiry, db, _dir) = race(false).await;
-    assert!(
-        matches!(db.state(booking), Ok(BookingState::Expired { .. })),
-        "the expiry is first in the booking's partition: the hold is over and \
-         the seat is free; got {:?}",
-        db.state(booking)
-    );
-    assert_eq!(db.outcome(expiry.id).ok().flatten(), Some(Outcome::Applied));
-    let outcome = db.outcome(payment.id).ok().flatten();
-    assert!(
-        matches!(&outcome, Some(Outcome::Refused { reason }) if reason.contains("refunded")),
-        "the payment comes second: the state machine refuses it as \
-         PaidAfterExpiry, and the money goes back; got {outcome:?}"
-    );
+    watched(|| {
+        let (booking, payment, expiry, db, _dir) = paused(race(false));
+        assert!(
+            matches!(db.state(booking), Ok(BookingState::Expired { .. })),
+            "the expiry is first in the booking's partition: the hold is over and \
+             the seat is free; got {:?}",
+            db.state(booking)
+        );
+        assert_eq!(
+            db.outcome(expiry.id).ok().flatten(),
+            Some(Outcome::Applied)
+        );
+        let outcome = db.outcome(payment.id).ok().flatten();
+        assert!(
+            matches!(&outcome, Some(Outcome::Refused { reason }) if reason.contains("refunded")),
+            "the payment comes second: the state machine refuses it as \
+             PaidAfterExpiry, and the money goes back; got {outcome:?}"
+        );
+    });
 }
 // ANCHOR_END: race
