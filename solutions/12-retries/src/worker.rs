@@ -220,11 +220,13 @@ impl<H: Handler, D: Disk, R: Rng + ?Sized> Worker<'_, H, D, R> {
     /// is empty or its front must wait for a retry.
     ///
     /// For the front event: if its retry is not due at `now`, stop. Otherwise
-    /// call the handler. On success, it is processed ([`Worker::processed`])
-    /// and the events parked for the booking go to the front of the queue, in
-    /// their order. On failure, ask the retry policy: wait (set `retry_at`
-    /// and stop), park it ([`Worker::park`]), or dead-letter it with the error
-    /// as the reason. A booking whose queue is empty has no queue.
+    /// count the call in `self.report.attempts` and call the handler. On
+    /// success, it is processed ([`Worker::processed`]) and the events parked
+    /// for the booking go to the front of the queue, in their order. On
+    /// failure, add one to its `attempts` and ask the retry policy: wait (set
+    /// `retry_at` and stop), park it ([`Worker::park`]), or dead-letter it
+    /// with the error as the reason ([`Worker::dead_letter`]). A booking whose
+    /// queue is empty has no queue.
     fn drain(
         &mut self,
         booking_id: BookingId,
