@@ -2,7 +2,9 @@
 //! each with where it came from and why, and the replay that tries them again
 //! after a fix.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -135,9 +137,19 @@ pub enum DeadLetterError {
 // ANCHOR: topic
 /// The dead-letter topic: step 10's durable log with one partition, so its
 /// dead letters keep the order in which they were given up on.
+///
+/// Writing to it is at-least-once, like every write followed by a commit: a
+/// consumer that crashes after a dead letter and before its commit gives up
+/// on the same record again after the restart. The topic therefore remembers
+/// which source records it holds, and a second dead letter for one of them
+/// is answered with the first, as step 11's log answers a retried batch.
 #[derive(Debug)]
 pub struct DeadLetterTopic<D: Disk> {
     log: DurableLog<D>,
+    /// The source record (partition, offset) of every dead letter in the
+    /// topic, with the dead letter's offset in the topic. Rebuilt from the
+    /// log when the topic is opened.
+    stored: Mutex<HashMap<(Partition, Offset), Offset>>,
 }
 // ANCHOR_END: topic
 
@@ -158,19 +170,53 @@ impl<D: Disk> DeadLetterTopic<D> {
             ..config
         };
         let (log, _report) = DurableLog::open(disk, dir, config)?;
-        Ok(DeadLetterTopic { log })
+        let mut stored = HashMap::new();
+        // The memory log holds every recovered record; a record that does not
+        // decode cannot be matched with a source record, and `read` reports
+        // it to whoever reads the topic.
+        let end = log.end(Self::PARTITION).unwrap_or_default();
+        let records = log
+            .read(
+                Self::PARTITION,
+                Offset(0),
+                usize::try_from(end.0).unwrap_or(usize::MAX),
+            )
+            .unwrap_or_default();
+        for record in records {
+            if let Ok(dead_letter) = DeadLetter::from_record(&record.record) {
+                stored
+                    .entry((dead_letter.partition, dead_letter.offset))
+                    .or_insert(record.offset);
+            }
+        }
+        Ok(DeadLetterTopic {
+            log,
+            stored: Mutex::new(stored),
+        })
     }
 
     // ANCHOR: send
-    /// Stores `dead_letter` in the topic, and returns only once it is on disk:
-    /// the caller commits the event's offset next, and an event whose offset
-    /// is committed must be either handled or in this topic, even after a
-    /// power cut (invariant 8).
+    /// Stores `dead_letter` in the topic, and returns its offset in the topic
+    /// only once it is on disk: the caller commits the event's offset next,
+    /// and an event whose offset is committed must be either handled or in
+    /// this topic, even after a power cut (invariant 8).
+    ///
+    /// A dead letter for a source record (partition and offset) that the
+    /// topic holds already is not stored again: the answer is the offset of
+    /// the one stored first.
     pub fn send(
         &self,
         dead_letter: &DeadLetter,
     ) -> Result<Offset, DeadLetterError> {
         // exercise: solution
+        let source_record = (dead_letter.partition, dead_letter.offset);
+        // Held until the dead letter is stored, so that two sends of the same
+        // record cannot both miss it.
+        let mut stored =
+            self.stored.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(&at) = stored.get(&source_record) {
+            return Ok(at);
+        }
         let failed = |source| DeadLetterError::Append {
             partition: dead_letter.partition,
             offset: dead_letter.offset,
@@ -185,9 +231,10 @@ impl<D: Disk> DeadLetterTopic<D> {
         if !ack.durable {
             self.log.sync().map_err(failed)?;
         }
+        stored.insert(source_record, ack.offset);
         Ok(ack.offset)
         // exercise: stub
-        // todo!("append it, and sync unless the ack is durable (chapter 12)")
+        // todo!("unless stored already: append, sync, remember (chapter 12)")
         // exercise: end
     }
     // ANCHOR_END: send

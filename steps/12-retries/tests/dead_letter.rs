@@ -75,6 +75,52 @@ fn a_sent_dead_letter_survives_a_power_cut() {
 }
 
 #[test]
+fn a_record_dead_lettered_again_after_a_restart_is_stored_once() {
+    let disk = SimDisk::new(6);
+    let first = letter(41, "the database was locked");
+    let other = letter(42, "not a booking event");
+    {
+        let topic = dead_letter_topic(&disk);
+        for dead_letter in [&first, &other, &first] {
+            topic.send(dead_letter).unwrap_or_else(|e| {
+                panic!("the simulated disk takes the write: {e}")
+            });
+        }
+        assert_eq!(
+            dead_letters(&topic).len(),
+            2,
+            "the third send repeats the first dead letter: the topic must \
+             remember each dead letter it stores, and answer a repeat with it"
+        );
+    }
+    // The consumer crashed before it committed offset 41, and after the
+    // restart it gave up on the same record again.
+    let reopened =
+        DeadLetterTopic::open(disk.clone(), &dead_letter_dir(), lazy_config())
+            .unwrap_or_else(|e| panic!("the topic opens again: {e}"));
+    let again = DeadLetter {
+        reason: "the database was locked, again".to_owned(),
+        ..first.clone()
+    };
+    let at = reopened
+        .send(&again)
+        .unwrap_or_else(|e| panic!("the simulated disk takes the write: {e}"));
+    assert_eq!(
+        at,
+        Offset(0),
+        "partition 2, offset 41 is dead-lettered already, at offset 0 of the \
+         topic: the answer is that offset"
+    );
+    assert_eq!(
+        dead_letters(&reopened),
+        vec![first, other],
+        "a record is dead-lettered at most once, even across a restart: the \
+         topic must remember the (partition, offset) of every dead letter it \
+         holds, also those written before it was opened"
+    );
+}
+
+#[test]
 fn a_dead_letter_the_disk_refuses_is_an_error_that_names_the_event() {
     let disk = SimDisk::new(3);
     let topic = dead_letter_topic(&disk);
