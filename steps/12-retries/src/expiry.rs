@@ -1,0 +1,73 @@
+//! Holds that are not paid in time: a timer per held booking, which produces
+//! a `ReservationExpired` event when it runs out.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use solution01_events::{BookingEvent, BookingId, BookingState};
+use tokio::time::Instant;
+
+// ANCHOR: hold_timers
+/// The deadline of every booking that is held and not paid.
+///
+/// The timers do not change a booking. When one runs out, it produces a
+/// `ReservationExpired` event, which goes into the log like every other event
+/// and reaches the booking through the state machine, in the booking's order.
+/// A payment that races the expiry therefore has one defined outcome: the
+/// event that is first in the booking's partition wins, and the state machine
+/// refuses the other (`PaidAfterExpiry`: refund it; `ExpiredAfterPayment`:
+/// nothing to do).
+#[derive(Debug)]
+pub struct HoldTimers {
+    /// How long a hold lasts without a payment.
+    hold_for: Duration,
+    /// Each held booking's deadline.
+    deadlines: HashMap<BookingId, Instant>,
+    /// The same deadlines, soonest first: `due` looks at the front only.
+    by_deadline: BTreeSet<(Instant, BookingId)>,
+}
+// ANCHOR_END: hold_timers
+
+impl HoldTimers {
+    pub fn new(hold_for: Duration) -> HoldTimers {
+        HoldTimers {
+            hold_for,
+            deadlines: HashMap::new(),
+            by_deadline: BTreeSet::new(),
+        }
+    }
+
+    /// When the hold of `booking_id` runs out, if it is held and unpaid.
+    pub fn deadline(&self, booking_id: BookingId) -> Option<Instant> {
+        self.deadlines.get(&booking_id).copied()
+    }
+
+    /// The soonest deadline, to sleep until.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.by_deadline.first().map(|(deadline, _)| *deadline)
+    }
+
+    // ANCHOR: on_state
+    /// The handler moved `booking_id` to `state` at `now`. A booking that is
+    /// held gets a deadline `hold_for` from now, unless it has one already (a
+    /// duplicate request must not extend the hold); a booking in any other
+    /// state has no timer.
+    pub fn on_state(
+        &mut self,
+        booking_id: BookingId,
+        state: &BookingState,
+        now: Instant,
+    ) {
+        todo!("start or stop the booking's timer (chapter 12)")
+    }
+    // ANCHOR_END: on_state
+
+    // ANCHOR: due
+    /// Takes out every timer whose deadline is `now` or earlier, soonest
+    /// first, and returns the `ReservationExpired` event of each: at its
+    /// deadline a hold is over.
+    pub fn due(&mut self, now: Instant) -> Vec<BookingEvent> {
+        todo!("take out the timers due at `now` (chapter 12)")
+    }
+    // ANCHOR_END: due
+}
