@@ -88,8 +88,8 @@ pub enum HandleError {
     },
     #[error(
         "the booking database is read-only (opened read-only, or its file or \
-         folder is not writable), and nothing was written: open it read-write \
-         and restart the consumer; retrying will not help"
+         folder is not writable), and nothing was written: open it read-write; \
+         until someone does, every retry fails the same way"
     )]
     ReadOnly {
         #[source]
