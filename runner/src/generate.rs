@@ -181,67 +181,23 @@ pub fn generate_step(workshop: &Workshop, step: &Step, variant: Variant) -> Resu
         let path = dir.join(&relative);
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {} as UTF-8 text", path.display()))?;
-        let text = generate_file(workshop, step, &relative, &text, variant)?;
+        let text = generate_file(step, &relative, &text, variant)?;
         files.insert(relative, text);
     }
     Ok(files)
 }
 
 /// What generation makes of one solution file, given its text: `relative` is
-/// its path inside the crate.
-fn generate_file(
-    workshop: &Workshop,
-    step: &Step,
-    relative: &Path,
-    text: &str,
-    variant: Variant,
-) -> Result<String> {
+/// its path inside the crate. A pure text transformation (no rustfmt, nothing
+/// outside the toolchain's `cargo`), because every learner command runs it to
+/// tell a learner's changes from the workshop's.
+fn generate_file(step: &Step, relative: &Path, text: &str, variant: Variant) -> Result<String> {
     let label = step.solution_dir().join(relative).display().to_string();
     let text = match comment_prefix(relative) {
         Some(comment) => transform(text, comment, variant, &label)?,
         None => text.to_owned(),
     };
-    let text = rename(&text, step);
-    if relative.extension().is_some_and(|e| e == "rs") {
-        rustfmt(workshop, &text, &label)
-    } else {
-        Ok(text)
-    }
-}
-
-/// Formats generated Rust the way `cargo fmt` formats the exercise crates (with
-/// `steps/rustfmt.toml`), so a stub written on one line in the solution comes out
-/// exactly as rustfmt would lay it out and `cargo fmt` never changes an exercise.
-fn rustfmt(workshop: &Workshop, text: &str, label: &str) -> Result<String> {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let config = workshop.path(Path::new("steps/rustfmt.toml"));
-    let mut command = Command::new("rustfmt");
-    command.args(["--edition", "2024", "--quiet"]);
-    if config.is_file() {
-        command.arg("--config-path").arg(&config);
-    }
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("cannot run rustfmt (install it with `rustup component add rustfmt`)")?;
-    let mut stdin = child.stdin.take().context("rustfmt has no stdin")?;
-    let input = text.to_owned();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child.wait_with_output().context("rustfmt did not finish")?;
-    writer
-        .join()
-        .map_err(|_| anyhow::anyhow!("writing to rustfmt panicked"))?
-        .context("cannot write to rustfmt")?;
-    if !output.status.success() {
-        bail!(
-            "rustfmt cannot format the exercise made from {label}:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    String::from_utf8(output.stdout).context("rustfmt printed something that is not UTF-8")
+    Ok(rename(&text, step))
 }
 
 /// The book pages made from the manifest and the solutions: one page of hints per
@@ -464,7 +420,7 @@ pub fn generated_from_committed_solution(
     let Ok(solution) = String::from_utf8(committed_solution) else {
         return false;
     };
-    generate_file(workshop, step, relative, &solution, Variant::Exercise)
+    generate_file(step, relative, &solution, Variant::Exercise)
         .is_ok_and(|generated| generated.as_bytes() == bytes)
 }
 

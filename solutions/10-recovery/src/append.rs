@@ -110,7 +110,9 @@ impl<D: Disk> PartitionWriter<D> {
             durable: self.unsynced == 0,
         })
         // exercise: stub
-        // todo!("roll if the frame does not fit, write it, fsync per policy (chapter 10)")
+        // todo!(
+        //     "roll if the frame does not fit, write it, fsync per policy (chapter 10)"
+        // )
         // exercise: end
     }
     // ANCHOR_END: append

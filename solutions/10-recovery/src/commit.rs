@@ -171,7 +171,9 @@ impl<D: Disk> CommitStore<D> {
             .map_err(io_error("syncing the directory", &self.dir))?;
         Ok(())
         // exercise: stub
-        // todo!("write a temp file, fsync it, rename it, fsync the dir (chapter 10)")
+        // todo!(
+        //     "write a temp file, fsync it, rename it, fsync the dir (chapter 10)"
+        // )
         // exercise: end
     }
     // ANCHOR_END: replace_file

@@ -134,7 +134,9 @@ pub fn scan_segment(
         torn: false,
     })
     // exercise: stub
-    // todo!("decode frame after frame; a torn tail ends it, damage fails (chapter 10)")
+    // todo!(
+    //     "decode frame after frame; a torn tail ends it, damage fails (chapter 10)"
+    // )
     // exercise: end
 }
 // ANCHOR_END: scan_segment

@@ -88,7 +88,9 @@ pub fn rebuild_bookings<D: Disk>(
     }
     Ok(bookings)
     // exercise: stub
-    // todo!("fold every partition's events with apply, from offset 0 (chapter 10)")
+    // todo!(
+    //     "fold every partition's events with apply, from offset 0 (chapter 10)"
+    // )
     // exercise: end
 }
 // ANCHOR_END: rebuild_bookings

@@ -98,7 +98,9 @@ pub fn encode_identified(event: &IdentifiedEvent) -> Bytes {
     message.event_id = event.id.to_string();
     Bytes::from(message.encode_to_vec())
     // exercise: stub
-    // todo!("step 02's message, with event_id set to the id as UUID text (chapter 11)")
+    // todo!(
+    //     "step 02's message, with event_id set to the id as UUID text (chapter 11)"
+    // )
     // exercise: end
 }
 // ANCHOR_END: encode_identified
@@ -128,7 +130,7 @@ pub fn decode_identified(
         event,
     })
     // exercise: stub
-    // todo!("step 02's decode for the event, then the event_id: missing or not a UUID is an error (chapter 11)")
+    // todo!("decode with step 02, then check the event_id (chapter 11)")
     // exercise: end
 }
 // ANCHOR_END: decode_identified

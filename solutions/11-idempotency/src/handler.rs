@@ -252,7 +252,9 @@ impl BookingDb {
         transaction.commit()?;
         Ok(Handled::First(outcome))
         // exercise: stub
-        // todo!("one transaction: answer a processed event id with its stored outcome; else decide, mark it processed, commit (chapter 11)")
+        // todo!(
+        //     "one transaction: dedupe, decide, mark processed, commit (chapter 11)"
+        // )
         // exercise: end
     }
     // ANCHOR_END: handle

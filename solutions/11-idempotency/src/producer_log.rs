@@ -220,7 +220,9 @@ pub fn rebuild<D: Disk>(
     }
     Ok(table)
     // exercise: stub
-    // todo!("read every partition to its end, REBUILD_READ records at a time, and record each batch's header at its offset (chapter 11)")
+    // todo!(
+    //     "read every partition to its end, recording batch headers (chapter 11)"
+    // )
     // exercise: end
 }
 // ANCHOR_END: rebuild

@@ -169,7 +169,9 @@ impl ProducerTable {
             }),
         }
         // exercise: stub
-        // todo!("Append if first_sequence is last + 1 (0 at first), Duplicate for a remembered batch, else Gap or Stale (chapter 11)")
+        // todo!(
+        //     "accept only last + 1; a remembered batch is a Duplicate (chapter 11)"
+        // )
         // exercise: end
     }
     // ANCHOR_END: check
@@ -191,7 +193,9 @@ impl ProducerTable {
             batches.pop_front();
         }
         // exercise: stub
-        // todo!("append to this producer's and partition's batches, keeping only the last REMEMBERED_BATCHES (chapter 11)")
+        // todo!(
+        //     "remember this batch; keep only the last REMEMBERED_BATCHES (chapter 11)"
+        // )
         // exercise: end
     }
     // ANCHOR_END: record

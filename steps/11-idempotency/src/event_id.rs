@@ -106,8 +106,6 @@ pub fn encode_identified(event: &IdentifiedEvent) -> Bytes {
 pub fn decode_identified(
     bytes: &[u8],
 ) -> Result<IdentifiedEvent, EventIdError> {
-    todo!(
-        "step 02's decode for the event, then the event_id: missing or not a UUID is an error (chapter 11)"
-    )
+    todo!("decode with step 02, then check the event_id (chapter 11)")
 }
 // ANCHOR_END: decode_identified

@@ -238,7 +238,7 @@ impl BookingDb {
         event: &IdentifiedEvent,
     ) -> Result<Handled, HandleError> {
         todo!(
-            "one transaction: answer a processed event id with its stored outcome; else decide, mark it processed, commit (chapter 11)"
+            "one transaction: dedupe, decide, mark processed, commit (chapter 11)"
         )
     }
     // ANCHOR_END: handle

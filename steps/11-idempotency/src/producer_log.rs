@@ -190,7 +190,7 @@ pub fn rebuild<D: Disk>(
     log: &DurableLog<D>,
 ) -> Result<ProducerTable, OpenError> {
     todo!(
-        "read every partition to its end, REBUILD_READ records at a time, and record each batch's header at its offset (chapter 11)"
+        "read every partition to its end, recording batch headers (chapter 11)"
     )
 }
 // ANCHOR_END: rebuild

@@ -128,7 +128,7 @@ impl ProducerTable {
         batch: &ProducerBatch,
     ) -> Result<Admission, SequenceError> {
         todo!(
-            "Append if first_sequence is last + 1 (0 at first), Duplicate for a remembered batch, else Gap or Stale (chapter 11)"
+            "accept only last + 1; a remembered batch is a Duplicate (chapter 11)"
         )
     }
     // ANCHOR_END: check
@@ -144,7 +144,7 @@ impl ProducerTable {
         batch: BatchInLog,
     ) {
         todo!(
-            "append to this producer's and partition's batches, keeping only the last REMEMBERED_BATCHES (chapter 11)"
+            "remember this batch; keep only the last REMEMBERED_BATCHES (chapter 11)"
         )
     }
     // ANCHOR_END: record

@@ -10,8 +10,7 @@ use std::time::Duration;
 use step07_futures::Deadline;
 
 fn poll_in_place(cx: &mut Context<'_>) {
-    let mut deadline =
-        Deadline::new(pending::<()>(), Duration::from_millis(100));
+    let mut deadline = Deadline::new(pending::<()>(), Duration::from_millis(100));
     let _ = Pin::new(&mut deadline).poll(cx);
 }
 
