@@ -62,6 +62,8 @@ pub struct CheckReport {
     pub done: bool,
     /// The step is done and so is every other: time to congratulate.
     pub all_steps_done: bool,
+    /// The first step not done yet, after this check (what "Next:" names).
+    pub next_step: Option<u8>,
     /// The step is done but its `lib.rs` still has the line that kept the
     /// unfinished stubs quiet.
     pub allow_line_left: bool,
@@ -103,7 +105,9 @@ pub fn check(workshop: &Workshop, step: &Step, options: CheckOptions) -> Result<
     let mut report = run_check(workshop, step, options)?;
     if report.done {
         let progress = Progress::load(workshop);
-        report.all_steps_done = crate::learner::current_step(workshop, &progress)?.is_none();
+        let next = crate::learner::current_step(workshop, &progress)?;
+        report.all_steps_done = next.is_none();
+        report.next_step = next.map(|s| s.number);
         let lib = workshop.path(step.exercise_dir().join("src/lib.rs"));
         report.allow_line_left =
             std::fs::read_to_string(lib).is_ok_and(|text| text.contains(report::STUB_ALLOW_NOTE));
@@ -118,8 +122,10 @@ pub fn check(workshop: &Workshop, step: &Step, options: CheckOptions) -> Result<
 pub fn check_all(workshop: &Workshop, options: CheckOptions) -> Result<bool> {
     let mut passing = 0;
     let mut first_failing = None;
+    let mut first_failing_started = None;
     for step in workshop.steps() {
-        let (passes, line) = if progress::is_pristine(workshop, step)? {
+        let started = !progress::is_pristine(workshop, step)?;
+        let (passes, line) = if !started {
             let state = paint(DIM, "not started");
             (
                 false,
@@ -140,8 +146,13 @@ pub fn check_all(workshop: &Workshop, options: CheckOptions) -> Result<bool> {
         };
         if passes {
             passing += 1;
-        } else if first_failing.is_none() {
-            first_failing = Some(step);
+        } else {
+            if first_failing.is_none() {
+                first_failing = Some(step);
+            }
+            if started && first_failing_started.is_none() {
+                first_failing_started = Some(step);
+            }
         }
         println!("{line}");
     }
@@ -157,7 +168,9 @@ pub fn check_all(workshop: &Workshop, options: CheckOptions) -> Result<bool> {
             step.number, step.number
         ),
     }
-    Ok(passing == total)
+    // Steps not started are not failures of the learner's work: `check --all`
+    // succeeds when some step is started and every started step passes.
+    Ok(passing > 0 && first_failing_started.is_none())
 }
 
 /// Runs the step's tests, records the result in the progress cache, and works
@@ -256,6 +269,7 @@ pub fn build_report(
         warnings: own_warnings(step, run),
         done,
         all_steps_done: false,
+        next_step: None,
         allow_line_left: false,
     };
     if !run.compiled {

@@ -18,12 +18,17 @@ fn solution_sources(workshop: &Workshop, step: &Step) -> Result<Vec<(PathBuf, St
 }
 
 /// `diff STEP`: the learner's sources beside the reference, as unified diffs.
-/// The reference is formatted by rustfmt, so the learner's code is compared
-/// formatted the same way: a line break or a blank line is not a difference.
+/// Both sides are formatted by rustfmt when it is installed, so a line break or
+/// a blank line (such as the one a removed stub leaves) is not a difference.
 pub fn diff(workshop: &Workshop, step: &Step) -> Result<()> {
     let mut same = 0;
     let mut unformatted = Vec::new();
     for (relative, reference) in solution_sources(workshop, step)? {
+        let reference = if relative.extension().is_some_and(|e| e == "rs") {
+            format_rust(workshop, &reference).unwrap_or(reference)
+        } else {
+            reference
+        };
         let mine_path = step.exercise_dir().join(&relative);
         let as_written = std::fs::read_to_string(workshop.path(&mine_path)).unwrap_or_default();
         let mine = if relative.extension().is_some_and(|e| e == "rs") {
@@ -102,7 +107,7 @@ pub fn diff(workshop: &Workshop, step: &Step) -> Result<()> {
 }
 
 /// `text` as rustfmt lays it out with the exercises' settings
-/// (`steps/rustfmt.toml`), as generation formats the reference; `None` when it
+/// (`steps/rustfmt.toml`), as `verify` keeps the reference; `None` when it
 /// cannot (a syntax error, no rustfmt), and then the text is compared as it is.
 fn format_rust(workshop: &Workshop, text: &str) -> Option<String> {
     use std::io::Write;

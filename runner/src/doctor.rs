@@ -33,7 +33,7 @@ pub fn doctor(workshop: &Workshop) -> bool {
         optional_tool(
             "nats-server",
             &["--version"],
-            "only for the last step (the real broker): `apt-get install nats-server`, `brew install nats-server`, or the release from nats.io",
+            "only for the planned step on NATS JetStream (15): `apt-get install nats-server`, `brew install nats-server`, or the release from nats.io",
         ),
     ];
     println!("{}\n", paint(TITLE, "Workshop doctor"));

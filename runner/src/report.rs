@@ -50,7 +50,10 @@ pub fn print(workshop: &Workshop, step: &Step, report: &CheckReport, options: Ch
                 "\n{}",
                 paint(PASS, crate::learner::all_done_message(workshop))
             );
-        } else if let Some(next) = workshop.steps().iter().find(|s| s.number > step.number) {
+        } else if let Some(next) = report
+            .next_step
+            .and_then(|n| workshop.steps().iter().find(|s| s.number == n))
+        {
             println!(
                 "Next: step {:02}, {} ({}).",
                 next.number,

@@ -76,6 +76,13 @@ pub fn reset(workshop: &Workshop, step: &Step, only_tests: bool, yes: bool) -> R
             crate::backup::name_of(&backup)
         );
     }
-    println!("Step {:02} is reset.", step.number);
+    if only_tests {
+        println!(
+            "The tests of step {:02} are reset; your code is as you left it.",
+            step.number
+        );
+    } else {
+        println!("Step {:02} is reset.", step.number);
+    }
     Ok(())
 }
