@@ -42,27 +42,7 @@ pub fn doubles() {
 
 /// A workshop with one step, generated, in a fresh temporary directory.
 pub fn tiny_workshop() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let root = dir.path();
-    write(root, "workshop.toml", MANIFEST);
-    write(
-        root,
-        "Cargo.toml",
-        "[workspace]\nresolver = \"3\"\nmembers = [\"solutions/*\", \"steps/*\"]\n",
-    );
-    write(
-        root,
-        "solutions/00-tiny/Cargo.toml",
-        "[package]\nname = \"solution00-tiny\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[lib]\ndoctest = false\ntest = false\n",
-    );
-    write(root, "solutions/00-tiny/src/lib.rs", SOLUTION_LIB);
-    write(root, "solutions/00-tiny/tests/double.rs", SOLUTION_TEST);
-    write(root, "book/src/00-tiny.md", "# Tiny\n");
-    write(root, "book/src/SUMMARY.md", TINY_SUMMARY);
-    std::fs::create_dir_all(root.join("steps")).unwrap();
-    let out = workshop(root, &["generate"]);
-    assert!(out.status.success(), "generate failed: {}", text(&out));
-    dir
+    tiny_workshop_with_tests(SOLUTION_TEST)
 }
 
 pub fn write(root: &Path, path: &str, text: &str) {
