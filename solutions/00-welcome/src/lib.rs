@@ -1,9 +1,9 @@
 //! Step 00: the exercise loop.
 //!
-//! Every step of the workshop works the same way: a test fails, you read what it
-//! says, you change the code it points at, and you run the check again. This step
-//! has one small function so that you can try the loop before the real work starts.
-//! The chapter is `book/src/00-welcome.md`.
+//! Every step of the workshop works the same way: a test fails, you read what
+//! it says, you change the code it points at, and you run the check again. This
+//! step has one small function so that you can try the loop before the real
+//! work starts. The chapter is `book/src/00-welcome.md`.
 
 // exercise: solution
 // exercise: stub

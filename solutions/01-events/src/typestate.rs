@@ -1,13 +1,13 @@
-//! The booking state machine once more, checked by the compiler instead of at run
-//! time: the "typestate" pattern.
+//! The booking state machine once more, checked by the compiler instead of at
+//! run time: the "typestate" pattern.
 //!
 //! [`crate::apply`] accepts any event in any state and answers with `Ok` or
-//! `Err(Rejected)` while the program runs. That is what a consumer needs, because it
-//! cannot choose which events arrive. Code that *drives* a booking itself (a checkout
-//! flow, a test, a demo) can do better: here the state is part of the type,
-//! `Booking<Held>` or `Booking<Confirmed>`, and `pay` and `expire` exist only on
-//! `Booking<Held>`. Expiring a paid booking is then not an error to handle but a
-//! program that does not compile.
+//! `Err(Rejected)` while the program runs. That is what a consumer needs,
+//! because it cannot choose which events arrive. Code that *drives* a booking
+//! itself (a checkout flow, a test, a demo) can do better: here the state is
+//! part of the type, `Booking<Held>` or `Booking<Confirmed>`, and `pay` and
+//! `expire` exist only on `Booking<Held>`. Expiring a paid booking is then not
+//! an error to handle but a program that does not compile.
 
 use std::marker::PhantomData;
 
@@ -31,20 +31,21 @@ pub struct Expired;
 /// A booking whose state `S` ([`Held`], [`Confirmed`] or [`Expired`]) is known
 /// when the program is compiled.
 ///
-/// The markers are empty structs, so `Booking<Held>` and `Booking<Confirmed>` have
-/// exactly the same size and layout: the state costs nothing at run time. The fields
-/// are private, so the only way to get a `Booking<Confirmed>` is to pay a
-/// `Booking<Held>`.
+/// The markers are empty structs, so `Booking<Held>` and `Booking<Confirmed>`
+/// have exactly the same size and layout: the state costs nothing at run time.
+/// The fields are private, so the only way to get a `Booking<Confirmed>` is to
+/// pay a `Booking<Held>`.
 ///
-/// `Booking` is deliberately neither `Clone` nor `Copy`: a transition consumes the
-/// booking it starts from, so no copy of the old state can be used afterwards.
+/// `Booking` is deliberately neither `Clone` nor `Copy`: a transition consumes
+/// the booking it starts from, so no copy of the old state can be used
+/// afterwards.
 #[derive(Debug)]
 pub struct Booking<S> {
     booking_id: BookingId,
     seat_id: SeatId,
     user_id: UserId,
-    /// Holds the state in the type without storing a value. `PhantomData` tells the
-    /// compiler that `S` is used on purpose although no field has type `S`.
+    /// Holds the state in the type without storing a value. `PhantomData` tells
+    /// the compiler that `S` is used on purpose although no field has type `S`.
     state: PhantomData<S>,
 }
 // ANCHOR_END: booking
@@ -68,10 +69,11 @@ impl<S> Booking<S> {
 }
 
 // ANCHOR: transitions
-/// The transitions. They live in `impl Booking<Held>`, so they exist only on a held
-/// booking: `Booking<Confirmed>` has no `expire` method at all.
+/// The transitions. They live in `impl Booking<Held>`, so they exist only on a
+/// held booking: `Booking<Confirmed>` has no `expire` method at all.
 impl Booking<Held> {
-    /// A new booking, its seat held for the user: what `ReservationRequested` starts.
+    /// A new booking, its seat held for the user: what `ReservationRequested`
+    /// starts.
     pub fn request(
         booking_id: BookingId,
         seat_id: SeatId,
@@ -92,7 +94,8 @@ impl Booking<Held> {
     /// afterwards: nobody can pay it twice or expire it after paying.
     pub fn pay(self) -> Booking<Confirmed> {
         // exercise: solution
-        // The fields move from the old value into the new one; only the type changes.
+        // The fields move from the old value into the new one; only the type
+        // changes.
         Booking {
             booking_id: self.booking_id,
             seat_id: self.seat_id,
@@ -104,8 +107,8 @@ impl Booking<Held> {
         // exercise: end
     }
 
-    /// The hold ran out: the held booking becomes an expired one, and its seat is free.
-    /// The booking id, seat and user move over unchanged, as in `pay`.
+    /// The hold ran out: the held booking becomes an expired one, and its seat
+    /// is free. The booking id, seat and user move over unchanged, as in `pay`.
     pub fn expire(self) -> Booking<Expired> {
         // exercise: solution
         Booking {

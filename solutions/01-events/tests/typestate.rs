@@ -2,9 +2,10 @@
 //! src/typestate.rs.
 //!
 //! The runtime tests check that a transition keeps the booking's ids. The types
-//! (`Booking<Confirmed>`, `Booking<Expired>`) are checked by the compiler: these
-//! tests would not compile if `pay` or `expire` returned the wrong state. The last
-//! test checks the other half: that illegal transitions do not compile.
+//! (`Booking<Confirmed>`, `Booking<Expired>`) are checked by the compiler:
+//! these tests would not compile if `pay` or `expire` returned the wrong state.
+//! The last test checks the other half: that illegal transitions do not
+//! compile.
 
 use solution01_events::typestate::{Booking, Confirmed, Expired, Held};
 use solution01_events::{BookingId, SeatId, UserId};
@@ -84,7 +85,8 @@ fn two_bookings_stay_apart_through_their_transitions() {
 // ANCHOR: compile_fail
 // Each file in tests/ui/ is a small program that must NOT compile. The test
 // compiles it against your library and checks the reason: the error code and a
-// key phrase of the compiler's message, which stay the same on every stable Rust.
+// key phrase of the compiler's message, which stay the same on every stable
+// Rust.
 
 /// A paid booking has no way back: `Booking<Confirmed>` has no `expire` method.
 #[test]

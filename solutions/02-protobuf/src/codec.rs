@@ -1,4 +1,5 @@
-//! Domain events to bytes and back: the two functions a producer and a consumer call.
+//! Domain events to bytes and back: the two functions a producer and a consumer
+//! call.
 
 use bytes::Bytes;
 use prost::Message;
@@ -29,13 +30,13 @@ pub fn encode(event: &BookingEvent) -> Bytes {
 pub fn decode(bytes: &[u8]) -> Result<BookingEvent, WireError> {
     // exercise: solution
     let message = pb::BookingEvent::decode(bytes)?;
-    // A reader skips the fields its schema does not know, so a case added to the
-    // oneof by a newer schema decodes to `event: None`, just like a message sent
-    // without a case. The bytes tell the two apart: the decoded message holds
-    // only what this reader knows, so if it encodes shorter than the bytes it
-    // came from, they held fields this reader skipped. (Comparing with zero
-    // bytes is not enough: `event_id` sits beside the oneof, so a message with
-    // only an id is not empty, and it is missing its event, not unknown.)
+    // A reader skips the fields its schema does not know, so a case added to
+    // the oneof by a newer schema decodes to `event: None`, just like a message
+    // sent without a case. The bytes tell the two apart: the decoded message
+    // holds only what this reader knows, so if it encodes shorter than the
+    // bytes it came from, they held fields this reader skipped. (Comparing with
+    // zero bytes is not enough: `event_id` sits beside the oneof, so a message
+    // with only an id is not empty, and it is missing its event, not unknown.)
     if message.event.is_none() && message.encoded_len() < bytes.len() {
         return Err(WireError::UnknownEvent);
     }

@@ -5,13 +5,15 @@ use solution01_events::InvalidSeatId;
 // ANCHOR: wire_error
 /// Why bytes, or a protobuf message, could not become a domain event.
 ///
-/// Every case is permanent: reading the same bytes again gives the same error. A
-/// consumer should not retry such a message, and must not drop it silently either:
-/// it sets it aside with the reason (a dead-letter topic, step 12) and carries on.
+/// Every case is permanent: reading the same bytes again gives the same error.
+/// A consumer should not retry such a message, and must not drop it silently
+/// either: it sets it aside with the reason (a dead-letter topic, step 12) and
+/// carries on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WireError {
-    /// The bytes are not a protobuf message of this shape: cut short, corrupted,
-    /// or of an unrelated type. The decoder's own words are its `source()`.
+    /// The bytes are not a protobuf message of this shape: cut short,
+    /// corrupted, or of an unrelated type. The decoder's own words are its
+    /// `source()`.
     #[error(
         "the bytes are not a booking.v1.BookingEvent: they were cut short, corrupted, \
          or written with an unrelated schema; compare what the producer sends with \
@@ -34,8 +36,9 @@ pub enum WireError {
     /// does not know: they were written with a newer schema that added a case
     /// to the oneof.
     ///
-    /// Only [`crate::decode`] can tell this from [`WireError::MissingEvent`]: it
-    /// sees the bytes, while the decoded message has already lost the unknown case.
+    /// Only [`crate::decode`] can tell this from [`WireError::MissingEvent`]:
+    /// it sees the bytes, while the decoded message has already lost the
+    /// unknown case.
     #[error(
         "the message holds an event this reader does not know: it was written with a newer \
          schema that added a case to the `event` oneof; upgrade this consumer to the \

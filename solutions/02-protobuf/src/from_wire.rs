@@ -1,6 +1,7 @@
-//! From the wire to the domain. The message was written by another program, maybe
-//! in another language, maybe by a newer or buggy version: nothing in it is trusted
-//! until it has been checked, and a bad value is an error, never a panic.
+//! From the wire to the domain. The message was written by another program,
+//! maybe in another language, maybe by a newer or buggy version: nothing in it
+//! is trusted until it has been checked, and a bad value is an error, never a
+//! panic.
 
 use solution01_events::{BookingEvent, BookingId, SeatId, UserId};
 use uuid::Uuid;
@@ -19,9 +20,9 @@ impl TryFrom<pb::BookingEvent> for BookingEvent {
     /// returns the [`WireError`] that names the field that is wrong.
     fn try_from(message: pb::BookingEvent) -> Result<Self, Self::Error> {
         // exercise: solution
-        // `None` cannot say why no case is set: the message was empty, or it held
-        // a case this schema does not know and the decoder skipped it. Only
-        // `decode`, which still has the bytes, can tell (see codec.rs).
+        // `None` cannot say why no case is set: the message was empty, or it
+        // held a case this schema does not know and the decoder skipped it.
+        // Only `decode`, which still has the bytes, can tell (see codec.rs).
         let event = message.event.ok_or(WireError::MissingEvent)?;
         let domain = match event {
             Event::ReservationRequested(requested) => {

@@ -1,12 +1,14 @@
 //! Step 02: booking events on the wire, with protobuf.
 //!
 //! The events of step 01 are Rust enums: convenient inside one program, but no
-//! contract for another program, another language or the next version of this one.
-//! This step gives them a protobuf schema (`proto/booking/v1/events.proto`), turns it
-//! into Rust types in `build.rs`, and converts between the two:
+//! contract for another program, another language or the next version of this
+//! one. This step gives them a protobuf schema
+//! (`proto/booking/v1/events.proto`), turns it into Rust types in `build.rs`,
+//! and converts between the two:
 //!
 //! - `src/to_wire.rs`: domain event to protobuf message, which cannot fail;
-//! - `src/from_wire.rs`: protobuf message to domain event, which validates and can fail;
+//! - `src/from_wire.rs`: protobuf message to domain event, which validates and
+//!   can fail;
 //! - `src/codec.rs`: domain event to bytes and back;
 //! - `src/error.rs`: everything that can be wrong with bytes from the outside.
 //!
@@ -31,8 +33,8 @@ pub mod pb {
 }
 // ANCHOR_END: pb
 
-/// A later version of the schema (`proto/evolution/booking_next.proto`): it adds
-/// `PaymentReceived.amount_cents` and a `ReservationCancelled` case.
+/// A later version of the schema (`proto/evolution/booking_next.proto`): it
+/// adds `PaymentReceived.amount_cents` and a `ReservationCancelled` case.
 ///
 /// Teaching and test support only. A real service compiles one version of a
 /// schema, its own; the tests compile two, to write bytes the way an upgraded
@@ -48,7 +50,8 @@ mod to_wire;
 
 pub use codec::{decode, encode};
 pub use error::WireError;
-/// The domain types of step 01, so that users of this crate need only one import.
+/// The domain types of step 01, so that users of this crate need only one
+/// import.
 pub use solution01_events::{
     BookingEvent, BookingId, InvalidSeatId, SeatId, UserId,
 };

@@ -58,8 +58,8 @@ impl From<&BookingEvent> for pb::BookingEvent {
 // ANCHOR_END: to_wire
 // exercise: solution
 
-/// The wire form of an id. Spelled out rather than left to `Display`: `Display` is
-/// for people and may change, while these bytes are a contract.
+/// The wire form of an id. Spelled out rather than left to `Display`: `Display`
+/// is for people and may change, while these bytes are a contract.
 fn uuid_text(uuid: Uuid) -> String {
     uuid.hyphenated().to_string()
 }

@@ -94,8 +94,8 @@ fn a_user_id_that_is_not_a_uuid_is_rejected_and_named() {
 
 #[test]
 fn an_id_left_unset_is_rejected_not_defaulted() {
-    // proto3 does not send a string field that holds "", so a producer that forgot
-    // to set the id and one that set it to "" send the same bytes.
+    // proto3 does not send a string field that holds "", so a producer that
+    // forgot to set the id and one that set it to "" send the same bytes.
     let wire = message(Event::PaymentReceived(pb::PaymentReceived {
         booking_id: String::new(),
     }));

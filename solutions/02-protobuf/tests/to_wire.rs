@@ -1,4 +1,5 @@
-//! Exercise `to_wire`: `impl From<&BookingEvent> for pb::BookingEvent` in src/to_wire.rs.
+//! Exercise `to_wire`: `impl From<&BookingEvent> for pb::BookingEvent` in
+//! src/to_wire.rs.
 
 mod common;
 

@@ -2,8 +2,8 @@
 //!
 //! - `record.rs`: a keyed record, what a producer sends ([`Record`]).
 //! - `murmur2.rs`: Kafka's key hash, bit for bit ([`murmur2`]).
-//! - `partition.rs`: from a hash to a partition ([`Partition`], [`to_positive`],
-//!   [`partition_for`]).
+//! - `partition.rs`: from a hash to a partition ([`Partition`],
+//!   [`to_positive`], [`partition_for`]).
 //! - `topic.rs`: a named topic with a fixed number of partitions ([`Topic`]).
 //! - `key.rs`: which bytes of a booking event are its key ([`partition_key`]).
 //!

@@ -1,17 +1,19 @@
-//! Kafka's key hash: the 32-bit MurmurHash2 variant in `org.apache.kafka.common.utils.
-//! Utils.murmur2`, which the Java producer, librdkafka and most other Kafka clients
-//! use to pick a partition for a keyed record.
+//! Kafka's key hash: the 32-bit MurmurHash2 variant in
+//! `org.apache.kafka.common.utils. Utils.murmur2`, which the Java producer,
+//! librdkafka and most other Kafka clients use to pick a partition for a keyed
+//! record.
 //!
-//! Why not `std::collections::hash_map::DefaultHasher` or `RandomState`? A partition
-//! is chosen by one process and relied on by every other one: the next producer, the
-//! same producer after a restart, a producer written in Java. `RandomState` is seeded
-//! randomly per process on purpose (it defends `HashMap` against HashDoS), and
-//! `DefaultHasher`'s algorithm may change in any Rust release. murmur2 is a fixed,
-//! published function, so anyone can compute the same partition from the same key.
+//! Why not `std::collections::hash_map::DefaultHasher` or `RandomState`? A
+//! partition is chosen by one process and relied on by every other one: the
+//! next producer, the same producer after a restart, a producer written in
+//! Java. `RandomState` is seeded randomly per process on purpose (it defends
+//! `HashMap` against HashDoS), and `DefaultHasher`'s algorithm may change in
+//! any Rust release. murmur2 is a fixed, published function, so anyone can
+//! compute the same partition from the same key.
 
 // ANCHOR: constants
-/// The seed Kafka starts from. Another seed gives another, equally good hash that
-/// no other Kafka client computes.
+/// The seed Kafka starts from. Another seed gives another, equally good hash
+/// that no other Kafka client computes.
 const SEED: u32 = 0x9747_b28c;
 
 /// MurmurHash2's multiplier: an odd constant with well-mixed bits.
@@ -26,14 +28,15 @@ const R: u32 = 24;
 /// the seed mixed with the length, then blocks of 4 little-endian bytes, then
 /// the 1 to 3 bytes of the tail, then the final mix.
 ///
-/// Java has no unsigned `int`: its `*` wraps on overflow and `>>>` shifts in zeros.
-/// The Rust counterparts on a `u32` are `wrapping_mul` and `>>`. Only the result is
-/// turned into an `i32`, bit for bit, so the test vectors from Kafka's own tests
-/// (`"21"` gives -973932308) can be compared as they are written there.
+/// Java has no unsigned `int`: its `*` wraps on overflow and `>>>` shifts in
+/// zeros. The Rust counterparts on a `u32` are `wrapping_mul` and `>>`. Only
+/// the result is turned into an `i32`, bit for bit, so the test vectors from
+/// Kafka's own tests (`"21"` gives -973932308) can be compared as they are
+/// written there.
 pub fn murmur2(data: &[u8]) -> i32 {
     // exercise: solution
-    // Java's `length` is an `int`; a key of 4 GiB does not fit in a record anyway,
-    // so truncating the length cannot change the hash of any real key.
+    // Java's `length` is an `int`; a key of 4 GiB does not fit in a record
+    // anyway, so truncating the length cannot change the hash of any real key.
     let mut h = SEED ^ data.len() as u32;
 
     // The body: whole 4-byte blocks, each read little-endian (the first byte is
@@ -48,9 +51,10 @@ pub fn murmur2(data: &[u8]) -> i32 {
         h ^= k;
     }
 
-    // The tail: the 1 to 3 bytes left over, in the same little-endian positions.
-    // Java's `switch` falls through from case 3 to case 1 and multiplies once at the
-    // end, and only when there was a tail: a key of exactly 8 bytes skips it.
+    // The tail: the 1 to 3 bytes left over, in the same little-endian
+    // positions. Java's `switch` falls through from case 3 to case 1 and
+    // multiplies once at the end, and only when there was a tail: a key of
+    // exactly 8 bytes skips it.
     if !tail.is_empty() {
         for (position, &byte) in tail.iter().enumerate() {
             h ^= u32::from(byte) << (8 * position);

@@ -1,13 +1,13 @@
-//! A topic: a name and a fixed number of partitions, the unit producers write to and
-//! consumers read from.
+//! A topic: a name and a fixed number of partitions, the unit producers write
+//! to and consumers read from.
 
 use crate::partition::{Partition, partition_for};
 
 // ANCHOR: topic
 /// A named stream of records, split into `partition_count` partitions.
 ///
-/// The fields are private and checked by [`Topic::new`], so every `Topic` in the
-/// program has a name and at least one partition. That is what lets
+/// The fields are private and checked by [`Topic::new`], so every `Topic` in
+/// the program has a name and at least one partition. That is what lets
 /// [`Topic::partition_for`] return a [`Partition`] without a `Result`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Topic {
@@ -35,10 +35,11 @@ pub enum TopicError {
 
 // ANCHOR: topic_impl
 impl Topic {
-    /// A topic called `name` with `partition_count` partitions, numbered from 0.
+    /// A topic called `name` with `partition_count` partitions, numbered from
+    /// 0.
     ///
-    /// Kafka refuses the same two mistakes when a topic is created (and more: its
-    /// names are at most 249 characters of `a-z A-Z 0-9 . _ -`).
+    /// Kafka refuses the same two mistakes when a topic is created (and more:
+    /// its names are at most 249 characters of `a-z A-Z 0-9 . _ -`).
     pub fn new(
         name: impl Into<String>,
         partition_count: u32,
@@ -69,8 +70,9 @@ impl Topic {
         // exercise: solution
         match partition_for(key, self.partition_count) {
             Ok(partition) => partition,
-            // Only a zero count is refused, and `Topic::new` never builds one: this
-            // arm would be a bug in this file, not something a caller can cause.
+            // Only a zero count is refused, and `Topic::new` never builds one:
+            // this arm would be a bug in this file, not something a caller can
+            // cause.
             Err(error) => unreachable!("topic {:?}: {error}", self.name),
         }
         // exercise: stub

@@ -1,4 +1,5 @@
-//! Exercise "partition_for": `to_positive` and `partition_for` in src/partition.rs.
+//! Exercise "partition_for": `to_positive` and `partition_for` in
+//! src/partition.rs.
 
 use std::any::Any;
 use std::panic;
@@ -64,9 +65,9 @@ fn to_positive_of_the_smallest_i32_is_zero() {
     }
 }
 
-/// Partitions computed with Kafka's own `Utils.toPositive(Utils.murmur2(key)) % n`
-/// in Java. Several are chosen so that `abs` instead of the mask, or the raw bits
-/// as a `u32` without the mask, give a different answer.
+/// Partitions computed with Kafka's own `Utils.toPositive(Utils.murmur2(key)) %
+/// n` in Java. Several are chosen so that `abs` instead of the mask, or the raw
+/// bits as a `u32` without the mask, give a different answer.
 const KAFKA_PARTITIONS: [(&str, u32, u32); 14] = [
     ("21", 1, 0),
     ("21", 7, 3),
@@ -127,12 +128,12 @@ fn zero_partitions_is_an_error_not_a_panic() {
 
 #[test]
 fn ten_thousand_keys_spread_evenly_over_eight_partitions() {
-    // 10,000 keys over 8 partitions: 1,250 each on average. If the hash behaves like
-    // a random function, a partition's count has a standard deviation of
+    // 10,000 keys over 8 partitions: 1,250 each on average. If the hash behaves
+    // like a random function, a partition's count has a standard deviation of
     // sqrt(10000 * 1/8 * 7/8) = 33, so 1,250 +- 125 is a margin of almost four
-    // standard deviations. The keys are fixed, so the test gives the same answer on
-    // every run; a weak hash of similar keys (the sum of the bytes, the first four
-    // bytes only) falls far outside it.
+    // standard deviations. The keys are fixed, so the test gives the same
+    // answer on every run; a weak hash of similar keys (the sum of the bytes,
+    // the first four bytes only) falls far outside it.
     const KEYS: usize = 10_000;
     const PARTITIONS: u32 = 8;
     const EXPECTED: usize = KEYS / PARTITIONS as usize;

@@ -1,5 +1,5 @@
-//! Exercise "topic": `Topic::new`, `Topic::partition_for` and `Topic::partitions` in
-//! src/topic.rs.
+//! Exercise "topic": `Topic::new`, `Topic::partition_for` and
+//! `Topic::partitions` in src/topic.rs.
 
 use solution03_partitioning::{Partition, Topic, TopicError, partition_for};
 
@@ -66,7 +66,8 @@ fn partitions_lists_every_partition_once_in_order() {
 #[test]
 fn a_topic_sends_each_key_where_partition_for_does() {
     let bookings = topic("bookings", 12);
-    // The same keys and answers as Kafka's Java producer gives for 12 partitions.
+    // The same keys and answers as Kafka's Java producer gives for 12
+    // partitions.
     for (key, want) in [("foobar", 6), ("kafka", 4), ("1", 3), ("", 9)] {
         assert_eq!(
             bookings.partition_for(key.as_bytes()),
@@ -78,9 +79,9 @@ fn a_topic_sends_each_key_where_partition_for_does() {
 
 #[test]
 fn the_topic_name_does_not_change_where_a_key_goes() {
-    // Kafka hashes the key only. Two topics with the same partition count send a
-    // key to the same partition number, which is what lets a consumer join two
-    // topics partition by partition ("co-partitioning").
+    // Kafka hashes the key only. Two topics with the same partition count send
+    // a key to the same partition number, which is what lets a consumer join
+    // two topics partition by partition ("co-partitioning").
     let bookings = topic("bookings", 8);
     let payments = topic("payments", 8);
     for key in ["21", "abc", "booking-42"] {

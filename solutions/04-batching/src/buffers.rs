@@ -17,9 +17,10 @@ use crate::{Batch, BatchConfig};
 #[derive(Debug)]
 pub struct PartitionBuffers {
     config: BatchConfig,
-    /// Only partitions with a batch in progress have an entry, and an open batch is
-    /// never empty. A `BTreeMap` rather than a `HashMap` so that batches that
-    /// become ready together come out in partition order, the same on every run.
+    /// Only partitions with a batch in progress have an entry, and an open
+    /// batch is never empty. A `BTreeMap` rather than a `HashMap` so that
+    /// batches that become ready together come out in partition order, the same
+    /// on every run.
     open: BTreeMap<Partition, Batch>,
 }
 // ANCHOR_END: buffers
@@ -37,18 +38,18 @@ impl PartitionBuffers {
     }
 
     // ANCHOR: push
-    /// Adds a record to its partition's open batch and returns the batches that are
-    /// ready to send because of it, in the order they must be sent.
+    /// Adds a record to its partition's open batch and returns the batches that
+    /// are ready to send because of it, in the order they must be sent.
     ///
     /// - A batch is ready as soon as it holds `max_batch_bytes` or more.
     /// - A record that does not fit in the open batch closes it (that batch is
     ///   ready) and opens a new one, at `now`.
-    /// - A record bigger than `max_batch_bytes` goes alone in a batch of its own,
-    ///   after the partition's open batch.
+    /// - A record bigger than `max_batch_bytes` goes alone in a batch of its
+    ///   own, after the partition's open batch.
     ///
     /// Batches never mix partitions, and records keep their order within a
-    /// partition: across the returned batches, and between these and the batches
-    /// returned later.
+    /// partition: across the returned batches, and between these and the
+    /// batches returned later.
     pub fn push(
         &mut self,
         partition: Partition,
@@ -59,8 +60,9 @@ impl PartitionBuffers {
         let max = self.config.max_batch_bytes;
         let mut ready = Vec::new();
 
-        // If the record does not fit in the open batch, that batch is as full as
-        // it will get: close it, rather than let a batch grow past the limit.
+        // If the record does not fit in the open batch, that batch is as full
+        // as it will get: close it, rather than let a batch grow past the
+        // limit.
         if let Some(open) = self.open.get(&partition)
             && open.bytes() + record.size() > max
             && let Some(full) = self.open.remove(&partition)
@@ -73,14 +75,14 @@ impl PartitionBuffers {
             .entry(partition)
             .or_insert_with(|| Batch::open(now));
         batch.append(record);
-        // Exactly full is full: waiting for the next record would only delay this
-        // batch, since nothing more fits in it.
+        // Exactly full is full: waiting for the next record would only delay
+        // this batch, since nothing more fits in it.
         //
-        // A record bigger than `max` needs no rule of its own. It did not fit in
-        // the open batch, which was closed above and goes first, so the big record
-        // cannot overtake older records. Alone in a fresh batch it is over the
-        // limit, so that batch is closed here at once: the record travels alone in
-        // a batch of its own, as Kafka sends it.
+        // A record bigger than `max` needs no rule of its own. It did not fit
+        // in the open batch, which was closed above and goes first, so the big
+        // record cannot overtake older records. Alone in a fresh batch it is
+        // over the limit, so that batch is closed here at once: the record
+        // travels alone in a batch of its own, as Kafka sends it.
         if batch.bytes() >= max
             && let Some(full) = self.open.remove(&partition)
         {
@@ -95,7 +97,8 @@ impl PartitionBuffers {
 
     // ANCHOR: linger
     /// Removes and returns every batch whose linger has run out at `now`: those
-    /// opened at or before `now - linger`. Batches that may wait longer stay open.
+    /// opened at or before `now - linger`. Batches that may wait longer stay
+    /// open.
     pub fn take_expired(&mut self, now: Instant) -> Vec<(Partition, Batch)> {
         // exercise: solution
         let expired: Vec<Partition> = self
@@ -117,9 +120,9 @@ impl PartitionBuffers {
         // exercise: end
     }
 
-    /// The earliest time at which [`take_expired`](Self::take_expired) will return
-    /// a batch, or `None` when no batch is open (or none can ever expire): what the
-    /// linger loop sleeps until.
+    /// The earliest time at which [`take_expired`](Self::take_expired) will
+    /// return a batch, or `None` when no batch is open (or none can ever
+    /// expire): what the linger loop sleeps until.
     pub fn next_deadline(&self) -> Option<Instant> {
         // exercise: solution
         self.open
@@ -133,16 +136,16 @@ impl PartitionBuffers {
     // ANCHOR_END: linger
     // exercise: solution
 
-    /// When `batch`'s linger runs out. `None` for a linger so long that the time
-    /// cannot be represented (`Duration::MAX`, meaning "only send full batches"):
-    /// `Instant + Duration` would panic there.
+    /// When `batch`'s linger runs out. `None` for a linger so long that the
+    /// time cannot be represented (`Duration::MAX`, meaning "only send full
+    /// batches"): `Instant + Duration` would panic there.
     fn deadline(&self, batch: &Batch) -> Option<Instant> {
         batch.created_at().checked_add(self.config.linger)
     }
     // exercise: end
 
-    /// Removes and returns every open batch, in partition order, whatever its size
-    /// or age: for shutting down without losing what is buffered.
+    /// Removes and returns every open batch, in partition order, whatever its
+    /// size or age: for shutting down without losing what is buffered.
     pub fn drain(&mut self) -> Vec<(Partition, Batch)> {
         std::mem::take(&mut self.open).into_iter().collect()
     }

@@ -1,10 +1,10 @@
 //! The task that drives a producer: records from a channel, and a timer for the
 //! linger.
 //!
-//! A batch that is not full goes out when its linger runs out, but nothing happens
-//! at that moment unless some task is awake to do it. In Kafka that is the
-//! producer's sender thread; here it is [`Producer::run`], which sleeps until the
-//! earliest deadline or the next record, whichever comes first.
+//! A batch that is not full goes out when its linger runs out, but nothing
+//! happens at that moment unless some task is awake to do it. In Kafka that is
+//! the producer's sender thread; here it is [`Producer::run`], which sleeps
+//! until the earliest deadline or the next record, whichever comes first.
 
 use solution03_partitioning::Record;
 use tokio::sync::mpsc;
@@ -21,27 +21,30 @@ impl<B: BrokerClient> Producer<B> {
     /// Sends the records that arrive on `records`, and each batch when it is
     /// full or when its linger runs out: it waits for the next record or the
     /// next deadline, whichever comes first. When the channel closes (every
-    /// sender was dropped), it sends everything still buffered and returns `Ok`.
+    /// sender was dropped), it sends everything still buffered and returns
+    /// `Ok`.
     ///
     /// On `Err` nothing is lost: the producer keeps the failed batch and the
-    /// buffered records, and the channel keeps the records not yet received. Call
-    /// `run` again (after a pause, say) to carry on where it stopped.
+    /// buffered records, and the channel keeps the records not yet received.
+    /// Call `run` again (after a pause, say) to carry on where it stopped.
     pub async fn run(
         &mut self,
         records: &mut mpsc::Receiver<Record>,
     ) -> Result<(), FlushError> {
         // exercise: solution
-        // A previous run may have stopped on a failure: retry what it left behind
-        // (and anything that expired meanwhile) before waiting for anything new.
+        // A previous run may have stopped on a failure: retry what it left
+        // behind (and anything that expired meanwhile) before waiting for
+        // anything new.
         self.flush_due().await?;
         loop {
-            // Recomputed on every turn: a record may have opened a batch with an
-            // earlier deadline, and a flush may have closed the batch we were
-            // waiting for.
+            // Recomputed on every turn: a record may have opened a batch with
+            // an earlier deadline, and a flush may have closed the batch we
+            // were waiting for.
             let deadline = self.next_deadline();
             tokio::select! {
-                // Timer first: when a deadline has passed and records are waiting
-                // too, the due batch goes out now instead of waiting behind them.
+                // Timer first: when a deadline has passed and records are
+                // waiting too, the due batch goes out now instead of waiting
+                // behind them.
                 biased;
                 () = sleep_until_or_never(deadline) => self.flush_due().await?,
                 received = records.recv() => match received {

@@ -1,9 +1,9 @@
 //! Exercise "producer": `Producer::send`, `flush_due`, `flush_all` and
 //! `send_unsent` in src/producer.rs.
 //!
-//! The tests run on a paused tokio clock (`start_paused = true`): time stands still
-//! until a test moves it with `tokio::time::advance`, so "4 ms later" is exact and
-//! the tests take no real time.
+//! The tests run on a paused tokio clock (`start_paused = true`): time stands
+//! still until a test moves it with `tokio::time::advance`, so "4 ms later" is
+//! exact and the tests take no real time.
 
 mod common;
 
@@ -346,7 +346,8 @@ async fn the_error_names_the_partition_and_the_size_of_the_refused_batch() {
 async fn flush_due_sends_refused_batches_before_expired_ones() {
     let (mut producer, broker) = three_record_producer();
     send_all(&mut producer, &["a1", "a2"]).await;
-    // The send of the full [a1, a2, a3] fails, and so does its retry by b1's send.
+    // The send of the full [a1, a2, a3] fails, and so does its retry by b1's
+    // send.
     broker.fail_next(2);
     assert!(
         producer.send(rec("a3")).await.is_err(),

@@ -1,12 +1,12 @@
-//! The bounded producer buffer: producers put records in, the sender takes them out,
-//! and a byte budget decides what happens in between.
+//! The bounded producer buffer: producers put records in, the sender takes them
+//! out, and a byte budget decides what happens in between.
 //!
-//! A Kafka producer works the same way. `send()` does not talk to the network: it
-//! appends the record to an in-memory buffer (the record accumulator) and returns.
-//! A background "sender" thread drains that buffer into batches for the brokers.
-//! When the brokers or the network are slower than the application, the buffer
-//! fills up, and `send()` has to do something else: that something is the
-//! [`BackpressureMode`].
+//! A Kafka producer works the same way. `send()` does not talk to the network:
+//! it appends the record to an in-memory buffer (the record accumulator) and
+//! returns. A background "sender" thread drains that buffer into batches for
+//! the brokers. When the brokers or the network are slower than the
+//! application, the buffer fills up, and `send()` has to do something else:
+//! that something is the [`BackpressureMode`].
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -18,25 +18,27 @@ use crate::{BackpressureMode, BufferError};
 
 // ANCHOR: buffer
 /// A producer's buffer with a fixed budget in bytes (Kafka's `buffer.memory`,
-/// 32 MiB by default). Shared by reference (or in an `Arc`) between the tasks that
-/// produce and the task that sends.
+/// 32 MiB by default). Shared by reference (or in an `Arc`) between the tasks
+/// that produce and the task that sends.
 ///
 /// The budget is a [`Semaphore`] with one permit per byte. A send takes
-/// `record.size()` permits before its record goes in, and taking a record out gives
-/// them back. Tokio's semaphore is fair: a task that has to wait joins the back of a
-/// queue, and permits that come back go to the front of that queue first, so
-/// blocked senders finish in the order they started waiting, and nobody can wait
-/// forever while later senders keep getting through.
+/// `record.size()` permits before its record goes in, and taking a record out
+/// gives them back. Tokio's semaphore is fair: a task that has to wait joins
+/// the back of a queue, and permits that come back go to the front of that
+/// queue first, so blocked senders finish in the order they started waiting,
+/// and nobody can wait forever while later senders keep getting through.
 #[derive(Debug)]
 pub struct ProducerBuffer {
-    /// Free space, one permit per byte. Permits a send takes are `forget`-ed, not
-    /// dropped: dropping them would give the bytes back while the record is still
-    /// in the buffer. `take` and `drain` give them back with `add_permits`.
+    /// Free space, one permit per byte. Permits a send takes are `forget`-ed,
+    /// not dropped: dropping them would give the bytes back while the record is
+    /// still in the buffer. `take` and `drain` give them back with
+    /// `add_permits`.
     space: Semaphore,
-    /// The records waiting for the sender, oldest first, and their total size. A
-    /// `std` mutex, not a Tokio one: no `.await` happens while it is held.
+    /// The records waiting for the sender, oldest first, and their total size.
+    /// A `std` mutex, not a Tokio one: no `.await` happens while it is held.
     queue: Mutex<Queue>,
-    /// The budget in bytes, as configured; a record larger than this never fits.
+    /// The budget in bytes, as configured; a record larger than this never
+    /// fits.
     capacity: usize,
 }
 // ANCHOR_END: buffer
@@ -56,8 +58,8 @@ impl Queue {
         self.records.push_back(record);
     }
 
-    /// Removes the oldest record. Its bytes are still reserved: the caller gives
-    /// them back to the semaphore.
+    /// Removes the oldest record. Its bytes are still reserved: the caller
+    /// gives them back to the semaphore.
     fn pop(&mut self) -> Option<Record> {
         let record = self.records.pop_front()?;
         self.bytes -= record.size();
@@ -107,9 +109,10 @@ impl ProducerBuffer {
     }
 
     /// Refuses every send from now on, and wakes every blocked send with
-    /// [`BufferError::Closed`] and its record. Records already in the buffer stay
-    /// there for the sender to take: closing is how a producer shuts down without
-    /// leaving callers waiting forever (Kafka's producer does the same on `close()`).
+    /// [`BufferError::Closed`] and its record. Records already in the buffer
+    /// stay there for the sender to take: closing is how a producer shuts down
+    /// without leaving callers waiting forever (Kafka's producer does the same
+    /// on `close()`).
     pub fn close(&self) {
         self.space.close();
     }
@@ -120,9 +123,9 @@ impl ProducerBuffer {
     }
 
     /// The permits `record` needs, or `None` when it is larger than the whole
-    /// buffer. Such a record must be refused at once in every mode: waiting for it
-    /// would never end, and since waiters are served in order, everyone queued
-    /// behind it would wait forever too.
+    /// buffer. Such a record must be refused at once in every mode: waiting for
+    /// it would never end, and since waiters are served in order, everyone
+    /// queued behind it would wait forever too.
     fn permits_for(&self, record: &Record) -> Option<u32> {
         let size = record.size();
         if size > self.capacity {
@@ -141,10 +144,10 @@ impl ProducerBuffer {
     // ANCHOR: try_send
     /// Puts `record` in the buffer if there is room now, without waiting.
     ///
-    /// Errors, each with the record: [`BufferError::TooLarge`] if it can never fit,
-    /// [`BufferError::Full`] if there is no room now (including room that is
-    /// promised to senders already waiting: a newcomer does not jump the queue),
-    /// [`BufferError::Closed`] after [`close`](Self::close).
+    /// Errors, each with the record: [`BufferError::TooLarge`] if it can never
+    /// fit, [`BufferError::Full`] if there is no room now (including room that
+    /// is promised to senders already waiting: a newcomer does not jump the
+    /// queue), [`BufferError::Closed`] after [`close`](Self::close).
     pub fn try_send(&self, record: Record) -> Result<(), BufferError> {
         // exercise: solution
         let Some(permits) = self.permits_for(&record) else {
@@ -155,9 +158,9 @@ impl ProducerBuffer {
         };
         match self.space.try_acquire_many(permits) {
             Ok(permit) => {
-                // Keep the bytes reserved until the sender takes the record out.
-                // No `.await` between here and the push: nothing can cancel this
-                // send half-way and leak the reserved bytes.
+                // Keep the bytes reserved until the sender takes the record
+                // out. No `.await` between here and the push: nothing can
+                // cancel this send half-way and leak the reserved bytes.
                 permit.forget();
                 self.queue().push(record);
                 Ok(())
@@ -172,8 +175,8 @@ impl ProducerBuffer {
     // ANCHOR_END: try_send
 
     // ANCHOR: take
-    /// The sender's side: removes the oldest record and gives its bytes back, which
-    /// wakes the senders waiting for them, first come first served.
+    /// The sender's side: removes the oldest record and gives its bytes back,
+    /// which wakes the senders waiting for them, first come first served.
     pub fn take(&self) -> Option<Record> {
         // exercise: solution
         // The guard is a temporary: the lock is released before `add_permits`
@@ -190,16 +193,17 @@ impl ProducerBuffer {
     // ANCHOR: send
     /// Puts `record` in the buffer, waiting for room as `mode` allows.
     ///
-    /// Returns `Ok(())` once the record is in the buffer. Otherwise the error holds
-    /// the record: [`BufferError::TooLarge`] at once in every mode,
+    /// Returns `Ok(())` once the record is in the buffer. Otherwise the error
+    /// holds the record: [`BufferError::TooLarge`] at once in every mode,
     /// [`BufferError::Full`] at once in [`BackpressureMode::FailImmediately`],
     /// [`BufferError::TimedOut`] after exactly the timeout in
-    /// [`BackpressureMode::BlockWithTimeout`] (its `waited` is that timeout), [`BufferError::Closed`] if the buffer
-    /// is closed before or while waiting.
+    /// [`BackpressureMode::BlockWithTimeout`] (its `waited` is that timeout),
+    /// [`BufferError::Closed`] if the buffer is closed before or while waiting.
     ///
-    /// A waiting send is woken only when its turn has come and its bytes are free,
-    /// in the order the sends started waiting. Dropping the future gives up its
-    /// place in the line, and the record with it: that is the caller's choice.
+    /// A waiting send is woken only when its turn has come and its bytes are
+    /// free, in the order the sends started waiting. Dropping the future gives
+    /// up its place in the line, and the record with it: that is the caller's
+    /// choice.
     pub async fn send(
         &self,
         record: Record,
@@ -216,9 +220,10 @@ impl ProducerBuffer {
             BackpressureMode::FailImmediately => return self.try_send(record),
             BackpressureMode::Block => self.space.acquire_many(permits).await,
             BackpressureMode::BlockWithTimeout(limit) => {
-                // `timeout` polls the acquisition first, so room that is free now is
-                // taken even with a zero timeout; dropping the acquisition when time
-                // is up gives back any bytes it was already promised.
+                // `timeout` polls the acquisition first, so room that is free
+                // now is taken even with a zero timeout; dropping the
+                // acquisition when time is up gives back any bytes it was
+                // already promised.
                 match tokio::time::timeout(
                     limit,
                     self.space.acquire_many(permits),
@@ -237,7 +242,8 @@ impl ProducerBuffer {
         };
         match acquired {
             Ok(permit) => {
-                // As in `try_send`: reserve, then push, with no `.await` between.
+                // As in `try_send`: reserve, then push, with no `.await`
+                // between.
                 permit.forget();
                 self.queue().push(record);
                 Ok(())
@@ -252,15 +258,15 @@ impl ProducerBuffer {
     // ANCHOR_END: send
 
     // ANCHOR: drain
-    /// The sender's side, a batch at a time: removes the oldest records, in order,
-    /// as long as their total stays within `max_bytes` (think Kafka's `batch.size`),
-    /// and gives their bytes back.
+    /// The sender's side, a batch at a time: removes the oldest records, in
+    /// order, as long as their total stays within `max_bytes` (think Kafka's
+    /// `batch.size`), and gives their bytes back.
     ///
-    /// Stops at the first record that does not fit, rather than skipping it: the
-    /// buffer keeps its order. But a non-empty buffer always gives at least one
-    /// record, even one larger than `max_bytes`, which goes out alone (Kafka sends
-    /// an oversized record as a batch of its own). Otherwise that record would block
-    /// the buffer, and every sender waiting on it, forever.
+    /// Stops at the first record that does not fit, rather than skipping it:
+    /// the buffer keeps its order. But a non-empty buffer always gives at least
+    /// one record, even one larger than `max_bytes`, which goes out alone
+    /// (Kafka sends an oversized record as a batch of its own). Otherwise that
+    /// record would block the buffer, and every sender waiting on it, forever.
     pub fn drain(&self, max_bytes: usize) -> Vec<Record> {
         // exercise: solution
         let mut batch = Vec::new();
@@ -276,8 +282,9 @@ impl ProducerBuffer {
                 batch.push(record);
             }
         }
-        // One release for the whole batch, after the lock is gone: the semaphore
-        // hands the bytes to as many waiters as they satisfy, in order.
+        // One release for the whole batch, after the lock is gone: the
+        // semaphore hands the bytes to as many waiters as they satisfy, in
+        // order.
         self.space.add_permits(bytes);
         batch
         // exercise: stub

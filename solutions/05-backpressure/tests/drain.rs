@@ -1,5 +1,5 @@
-//! Exercise `drain`: `drain` in src/buffer.rs, and the whole buffer under random
-//! interleavings of sends and drains.
+//! Exercise `drain`: `drain` in src/buffer.rs, and the whole buffer under
+//! random interleavings of sends and drains.
 
 mod common;
 
@@ -147,7 +147,8 @@ const CAPACITY: usize = 100;
 /// One thing that happens to the buffer.
 #[derive(Clone, Debug)]
 enum Op {
-    /// A producer sends a record of this size (which may be larger than the buffer).
+    /// A producer sends a record of this size (which may be larger than the
+    /// buffer).
     Send { size: usize, mode: BackpressureMode },
     /// The sender takes one record.
     Take,
@@ -169,7 +170,8 @@ fn mode() -> impl Strategy<Value = BackpressureMode> {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        // Sizes start at 2: a record's name (its key) is its number, up to two digits.
+        // Sizes start at 2: a record's name (its key) is its number, up to two
+        // digits.
         4 => (2..=CAPACITY + 20, mode()).prop_map(|(size, mode)| Op::Send { size, mode }),
         2 => Just(Op::Take),
         2 => (0..=CAPACITY + 50).prop_map(|max_bytes| Op::Drain { max_bytes }),
@@ -193,7 +195,8 @@ impl Model {
         self.buffered.iter().map(|(_, size)| size).sum()
     }
 
-    /// Records what a finished send returned; fails if it lost or changed the record.
+    /// Records what a finished send returned; fails if it lost or changed the
+    /// record.
     fn finished(
         &mut self,
         sent: &(String, usize),
@@ -234,15 +237,16 @@ impl Model {
 }
 
 // ANCHOR: property
-/// Runs `ops` against a buffer and its model, checking after every step that the
-/// buffer never holds more than its capacity, holds exactly what the model says,
-/// lets nobody jump the line, leaves nobody waiting who has room, and that every
-/// record ends up either delivered to the sender or handed back to its producer,
-/// exactly once.
+/// Runs `ops` against a buffer and its model, checking after every step that
+/// the buffer never holds more than its capacity, holds exactly what the model
+/// says, lets nobody jump the line, leaves nobody waiting who has room, and
+/// that every record ends up either delivered to the sender or handed back to
+/// its producer, exactly once.
 async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let buffer = ProducerBuffer::new(CAPACITY as u32);
     let mut model = Model::default();
-    // Sends still waiting, in the order they started, with their record's name and size.
+    // Sends still waiting, in the order they started, with their record's name
+    // and size.
     let mut waiting = Vec::new();
     // The names of all records sent.
     let mut offered = Vec::new();
@@ -341,7 +345,8 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         );
     }
 
-    // Shut down: every waiting send gets its record back, and the sender gets the rest.
+    // Shut down: every waiting send gets its record back, and the sender gets
+    // the rest.
     buffer.close();
     for (sent, mut send) in waiting {
         match send.poll() {
@@ -373,8 +378,8 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
 /// Fails if a send that has to wait does not return `Pending`, checked once
 /// under a watchdog before the property runs any history. A send that loops
 /// until there is room would hang a history for ever, and proptest, which tries
-/// many histories, would hang with it; this check turns that into the watchdog's
-/// message, on every history, at once.
+/// many histories, would hang with it; this check turns that into the
+/// watchdog's message, on every history, at once.
 fn sends_wait_without_spinning() -> Result<(), TestCaseError> {
     static CHECKED: OnceLock<Result<(), String>> = OnceLock::new();
     let checked = CHECKED.get_or_init(|| {

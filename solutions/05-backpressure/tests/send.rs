@@ -1,10 +1,11 @@
 //! Exercise `send`: `send` in src/buffer.rs, in its three modes.
 //!
-//! These tests drive a send by hand with tokio-test: `task::spawn(future)` wraps
-//! the future without running it, `poll()` runs it once, and `is_woken()` says
-//! whether anything has asked for it to be polled again since. The clock is paused
-//! (`start_paused`): time only moves when a test calls `time::advance`, so a
-//! timeout is checked to the millisecond and the tests take no time at all.
+//! These tests drive a send by hand with tokio-test: `task::spawn(future)`
+//! wraps the future without running it, `poll()` runs it once, and `is_woken()`
+//! says whether anything has asked for it to be polled again since. The clock
+//! is paused (`start_paused`): time only moves when a test calls
+//! `time::advance`, so a timeout is checked to the millisecond and the tests
+//! take no time at all.
 
 mod common;
 

@@ -1,4 +1,5 @@
-//! Reading the log: from any offset, as often as you like, with the same answer.
+//! Reading the log: from any offset, as often as you like, with the same
+//! answer.
 
 use solution03_partitioning::Partition;
 
@@ -10,9 +11,9 @@ impl Log {
     /// Up to `max` records of `partition`, starting at offset `from`, in offset
     /// order.
     ///
-    /// Reading changes nothing: the same call gives the same records every time,
-    /// whoever else reads, because records are only ever added at the end. That
-    /// is what lets a consumer replay history from an old offset.
+    /// Reading changes nothing: the same call gives the same records every
+    /// time, whoever else reads, because records are only ever added at the
+    /// end. That is what lets a consumer replay history from an old offset.
     ///
     /// `from` at or past the end gives an empty `Vec`, not an error: a consumer
     /// that has read everything asks again from the high watermark and simply
@@ -26,9 +27,9 @@ impl Log {
         // exercise: solution
         let state = self.lock(partition)?;
         let end = state.records.len();
-        // Clamp both ends to what exists. `from.0 as usize + max` could overflow
-        // (a caller may well pass `usize::MAX` for "everything"), and slicing past
-        // the end panics.
+        // Clamp both ends to what exists. `from.0 as usize + max` could
+        // overflow (a caller may well pass `usize::MAX` for "everything"), and
+        // slicing past the end panics.
         let start = usize::try_from(from.0).map_or(end, |from| from.min(end));
         let stop = start.saturating_add(max).min(end);
         let records = state.records[start..stop]

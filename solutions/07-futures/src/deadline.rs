@@ -15,10 +15,10 @@ use tokio::time::Sleep;
 /// future's output if that is ready in time, and `Err(DeadlineElapsed)` if the
 /// wait ran out first.
 ///
-/// A `Deadline` owns two futures and polls both: `inner`, and the timer `sleep`.
-/// Neither may move once it has been polled (`Sleep` is `!Unpin`, and `inner`
-/// may be an `async` block, which is `!Unpin` too), so `Deadline` is `!Unpin`
-/// itself, and `poll` reaches its fields through pin projection:
+/// A `Deadline` owns two futures and polls both: `inner`, and the timer
+/// `sleep`. Neither may move once it has been polled (`Sleep` is `!Unpin`, and
+/// `inner` may be an `async` block, which is `!Unpin` too), so `Deadline` is
+/// `!Unpin` itself, and `poll` reaches its fields through pin projection:
 /// `#[pin_project]` generates `project()`, which turns `Pin<&mut Deadline<F>>`
 /// into a `Pin<&mut F>` and a `Pin<&mut Sleep>` for the fields marked `#[pin]`,
 /// and a plain `&mut` for the others.
@@ -73,10 +73,10 @@ impl<F: Future> Future for Deadline<F> {
     /// The pinned fields are reached through `self.project()`.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // exercise: solution
-        // `self` is pinned, and so are `inner` and `sleep` inside it: `project()`
-        // hands out pinned references to them (and a plain one to `max_wait`)
-        // without ever moving them. `Pin::new(&mut self.inner)` would not compile:
-        // it needs `F: Unpin`.
+        // `self` is pinned, and so are `inner` and `sleep` inside it:
+        // `project()` hands out pinned references to them (and a plain one to
+        // `max_wait`) without ever moving them. `Pin::new(&mut self.inner)`
+        // would not compile: it needs `F: Unpin`.
         let this = self.project();
 
         // The inner future first: output that is ready is returned, even if the
@@ -88,8 +88,8 @@ impl<F: Future> Future for Deadline<F> {
 
         // Then the timer, with the same context. Polling it is what registers
         // `cx`'s waker with Tokio's timer: a deadline that only compared
-        // `Instant::now()` with an end time would be right whenever it is polled,
-        // but nothing would poll it when the time runs out.
+        // `Instant::now()` with an end time would be right whenever it is
+        // polled, but nothing would poll it when the time runs out.
         match this.sleep.poll(cx) {
             Poll::Ready(()) => Poll::Ready(Err(DeadlineElapsed {
                 max_wait: *this.max_wait,

@@ -1,5 +1,5 @@
-//! What `.await` compiles to: an `async fn` that awaits a [`WaitForOffset`], and
-//! the state machine the compiler turns it into, written by hand.
+//! What `.await` compiles to: an `async fn` that awaits a [`WaitForOffset`],
+//! and the state machine the compiler turns it into, written by hand.
 //!
 //! Given code: nothing to write here. Both versions behave the same, and the
 //! tests use both once your [`WaitForOffset`] works.
@@ -41,8 +41,8 @@ pub enum Fetch {
         from: Offset,
         max: usize,
     },
-    /// Paused at the `.await`: the future being awaited, and every variable that
-    /// is used after the `.await` (here: all of them, for the `read`).
+    /// Paused at the `.await`: the future being awaited, and every variable
+    /// that is used after the `.await` (here: all of them, for the `read`).
     Waiting {
         wait: WaitForOffset,
         log: Arc<Log>,
@@ -55,8 +55,8 @@ pub enum Fetch {
 }
 
 impl Fetch {
-    /// What calling `fetch(log, partition, from, max)` does: store the arguments,
-    /// run nothing.
+    /// What calling `fetch(log, partition, from, max)` does: store the
+    /// arguments, run nothing.
     pub fn new(
         log: Arc<Log>,
         partition: Partition,
@@ -76,11 +76,11 @@ impl Future for Fetch {
     type Output = Result<Vec<StoredRecord>, LogError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // Every variant holds only `Unpin` values, so `Fetch` is `Unpin` and the
-        // pin can be taken off. The compiler's version cannot do this in general:
-        // a local that borrows another local across an `.await` would point into
-        // the state machine itself, and moving it would leave that pointer
-        // dangling. That is what `Pin` is for.
+        // Every variant holds only `Unpin` values, so `Fetch` is `Unpin` and
+        // the pin can be taken off. The compiler's version cannot do this in
+        // general: a local that borrows another local across an `.await` would
+        // point into the state machine itself, and moving it would leave that
+        // pointer dangling. That is what `Pin` is for.
         let this = self.get_mut();
         loop {
             match this {
@@ -111,16 +111,18 @@ impl Future for Fetch {
                     from,
                     max,
                 } => {
-                    // The `.await` itself: poll the awaited future, and if it is
-                    // pending, return `Pending` too (that is all `ready!` does).
-                    // Its waker registration is what will get us polled again.
+                    // The `.await` itself: poll the awaited future, and if it
+                    // is pending, return `Pending` too (that is all `ready!`
+                    // does). Its waker registration is what will get us polled
+                    // again.
                     let waited = ready!(Pin::new(wait).poll(cx));
                     // The `?`, then the rest of the body.
                     let output = match waited {
                         Err(error) => Err(error),
                         Ok(()) => log.read(*partition, *from, *max),
                     };
-                    // Dropping the old state drops the finished `WaitForOffset`.
+                    // Dropping the old state drops the finished
+                    // `WaitForOffset`.
                     *this = Fetch::Done;
                     return Poll::Ready(output);
                 }

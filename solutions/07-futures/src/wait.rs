@@ -10,14 +10,14 @@ use solution06_log::{Log, LogError, Offset, Partition, Record, WaiterId};
 
 // ANCHOR: wait_for_offset
 /// Ready once `partition` of `log` holds the record at `offset`, that is, once
-/// the partition's high watermark is above `offset`. It does not read the record;
-/// it says that reading it will find it.
+/// the partition's high watermark is above `offset`. It does not read the
+/// record; it says that reading it will find it.
 ///
 /// A consumer that has read everything below the high watermark waits for the
 /// high watermark itself: with three records (offsets 0, 1 and 2) it waits for
-/// offset 3, and the future is ready when the fourth record is appended. Offsets
-/// are positions, so "the record at 3 exists" means "high watermark > 3", not
-/// ">= 3".
+/// offset 3, and the future is ready when the fourth record is appended.
+/// Offsets are positions, so "the record at 3 exists" means "high watermark >
+/// 3", not ">= 3".
 ///
 /// The output is `Err` only when the partition does not exist.
 ///
@@ -49,8 +49,8 @@ impl WaitForOffset {
         partition: Partition,
         offset: Offset,
     ) -> WaitForOffset {
-        // The id is taken here, once. Taking a new one in every `poll` would leave
-        // one waker per poll in the log, each keeping an old task alive.
+        // The id is taken here, once. Taking a new one in every `poll` would
+        // leave one waker per poll in the log, each keeping an old task alive.
         let waiter = log.new_waiter_id();
         WaitForOffset {
             log,
@@ -81,8 +81,8 @@ impl WaitForOffset {
     /// of the high watermark, as if another producer's append landed just then.
     ///
     /// A lost wake-up needs an append to land in a gap of well under a
-    /// microsecond between two lines of `poll`; real threads hit it only now and
-    /// then. This hook hits it every time, the way a fail point does in a
+    /// microsecond between two lines of `poll`; real threads hit it only now
+    /// and then. This hook hits it every time, the way a fail point does in a
     /// database's test suite (TiKV's `fail-rs`, FoundationDB's `BUGGIFY`).
     #[doc(hidden)]
     pub fn append_right_after_next_check(
@@ -112,23 +112,25 @@ impl Future for WaitForOffset {
             return Poll::Ready(Ok(()));
         }
 
-        // Leave this poll's waker with the partition. Every poll does this again,
-        // even when it did so before: the append that woke the last waker also
-        // removed it, and the task may have moved, so only this waker is sure to
-        // reach the task that polls now. The same `waiter` id replaces the old
-        // waker instead of adding another.
+        // Leave this poll's waker with the partition. Every poll does this
+        // again, even when it did so before: the append that woke the last
+        // waker also removed it, and the task may have moved, so only this
+        // waker is sure to reach the task that polls now. The same `waiter` id
+        // replaces the old waker instead of adding another.
         this.log
             .register_waker(this.partition, this.waiter, cx.waker())?;
 
-        // Check again, now that the waker is registered. An append that came after
-        // the first check but before the registration took no waker with it: without
-        // this second look, the future would return `Pending` with nobody left to
-        // wake it. That is the lost wake-up. From here on an append either happened
-        // before this check (and the check sees it) or after the registration (and
-        // it wakes the waker): there is no gap left.
+        // Check again, now that the waker is registered. An append that came
+        // after the first check but before the registration took no waker with
+        // it: without this second look, the future would return `Pending` with
+        // nobody left to wake it. That is the lost wake-up. From here on an
+        // append either happened before this check (and the check sees it) or
+        // after the registration (and it wakes the waker): there is no gap
+        // left.
         if this.record_exists()? {
             // The waker stays registered until the next append or until `drop`:
-            // a wake-up for a finished future is harmless, and `drop` removes it.
+            // a wake-up for a finished future is harmless, and `drop` removes
+            // it.
             return Poll::Ready(Ok(()));
         }
         Poll::Pending
@@ -141,10 +143,10 @@ impl Future for WaitForOffset {
 
 // ANCHOR: drop
 impl Drop for WaitForOffset {
-    /// A future that is dropped before it is ready (a timeout fired, the task was
-    /// cancelled) takes its waker out of the log. Otherwise the log would keep it,
-    /// and with it the task it belongs to, until the next append, which on a quiet
-    /// partition may never come.
+    /// A future that is dropped before it is ready (a timeout fired, the task
+    /// was cancelled) takes its waker out of the log. Otherwise the log would
+    /// keep it, and with it the task it belongs to, until the next append,
+    /// which on a quiet partition may never come.
     fn drop(&mut self) {
         // exercise: solution
         self.log.deregister(self.partition, self.waiter);

@@ -3,8 +3,8 @@
 //!
 //! The tests poll the future by hand with tokio-test's mock tasks: `poll()`
 //! polls once, and `is_woken()` says whether the waker that poll handed out has
-//! been woken since. So each test can say exactly when a wake-up must happen, and
-//! when it must not.
+//! been woken since. So each test can say exactly when a wake-up must happen,
+//! and when it must not.
 
 mod common;
 
@@ -226,7 +226,8 @@ fn dropping_a_waiting_future_removes_its_waker() {
             "a pending future leaves its waker with the log"
         );
 
-        // What a timeout or a cancelled task does: drop the future before it is ready.
+        // What a timeout or a cancelled task does: drop the future before it is
+        // ready.
         drop(waiting);
 
         assert_eq!(
@@ -290,8 +291,8 @@ fn two_futures_on_one_partition_are_both_woken() {
 fn fetch_waits_for_the_first_record_then_reads_what_is_there() {
     watched(move || {
         let log = two_partitions();
-        // The `async fn` and the state machine written by hand (src/fetch.rs) must
-        // behave the same: both await your `WaitForOffset`.
+        // The `async fn` and the state machine written by hand (src/fetch.rs)
+        // must behave the same: both await your `WaitForOffset`.
         let mut with_await = spawn(fetch(Arc::clone(&log), P0, Offset(0), 10));
         let mut by_hand =
             spawn(Fetch::new(Arc::clone(&log), P0, Offset(0), 10));

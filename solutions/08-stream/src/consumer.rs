@@ -39,8 +39,8 @@ pub struct Consumer {
     /// so the same id on two partitions is two registrations, each replaced by
     /// the next poll and removed by `Drop`.
     pub(crate) waiter: WaiterId,
-    /// Shared with every [`StopHandle`] of this consumer: the flag they set, and
-    /// the waker they wake.
+    /// Shared with every [`StopHandle`] of this consumer: the flag they set,
+    /// and the waker they wake.
     pub(crate) stop: Arc<StopSignal>,
 }
 // ANCHOR_END: consumer
@@ -138,9 +138,10 @@ impl Consumer {
             let index = (self.turn + step) % count;
             if let Some(item) = self.readers[index].next_item(&self.log) {
                 // The next turn goes to the partition after the one that just
-                // gave a record, not after the one whose turn it was: if partition
-                // 1 was empty and partition 2 gave this record, partition 0 is
-                // next, or partition 2 would get two turns in a row.
+                // gave a record, not after the one whose turn it was: if
+                // partition 1 was empty and partition 2 gave this record,
+                // partition 0 is next, or partition 2 would get two turns in a
+                // row.
                 self.turn = (index + 1) % count;
                 return Some(item);
             }
@@ -161,8 +162,9 @@ impl Consumer {
 }
 
 impl Drop for Consumer {
-    /// A dropped consumer takes its wakers with it: otherwise the log would keep
-    /// them, and the task behind them, until the next append to each partition.
+    /// A dropped consumer takes its wakers with it: otherwise the log would
+    /// keep them, and the task behind them, until the next append to each
+    /// partition.
     fn drop(&mut self) {
         self.deregister();
     }

@@ -1,7 +1,7 @@
 //! Step 08: the consumer as a `futures::Stream`.
 //!
-//! - `record.rs`: what the consumer hands out ([`ConsumedRecord`]) and what can go
-//!   wrong ([`ConsumeError`], [`AssignmentError`]) (given).
+//! - `record.rs`: what the consumer hands out ([`ConsumedRecord`]) and what can
+//!   go wrong ([`ConsumeError`], [`AssignmentError`]) (given).
 //! - `reader.rs`: one partition's reader, fetching batches and decoding
 //!   ([`PartitionReader`]).
 //! - `consumer.rs`: the [`Consumer`], its readers taking turns.

@@ -22,12 +22,12 @@ pub struct PartitionReader {
     /// The offset of the next record this reader hands out: one past the last
     /// record it handed out, decoded or not.
     ///
-    /// Not the end of the last batch fetched. Records in `buffer` have been read
-    /// from the log but not handed out: a consumer that stopped now, and resumed
-    /// from the end of the batch, would skip them.
+    /// Not the end of the last batch fetched. Records in `buffer` have been
+    /// read from the log but not handed out: a consumer that stopped now, and
+    /// resumed from the end of the batch, would skip them.
     position: Offset,
-    /// Records fetched from the log and not handed out yet, in offset order. The
-    /// first one, if any, is at `position`.
+    /// Records fetched from the log and not handed out yet, in offset order.
+    /// The first one, if any, is at `position`.
     buffer: VecDeque<StoredRecord>,
     /// How many records one fetch asks the log for, at most.
     batch_size: usize,
@@ -56,23 +56,25 @@ impl PartitionReader {
         self.partition
     }
 
-    /// The offset of the next record this reader will hand out. Everything below
-    /// it has been handed out; this is what a consumer commits (step 09) once it
-    /// has handled those records.
+    /// The offset of the next record this reader will hand out. Everything
+    /// below it has been handed out; this is what a consumer commits (step 09)
+    /// once it has handled those records.
     pub fn position(&self) -> Offset {
         self.position
     }
 
     // ANCHOR: next_item
-    /// The partition's next record, decoded, or `None` when the reader has handed
-    /// out everything the partition holds ("caught up", until the next append).
+    /// The partition's next record, decoded, or `None` when the reader has
+    /// handed out everything the partition holds ("caught up", until the next
+    /// append).
     ///
-    /// When nothing fetched is left, it first fetches up to `batch_size` records
-    /// from `position`. A read the log refuses comes out as [`ConsumeError::Log`].
+    /// When nothing fetched is left, it first fetches up to `batch_size`
+    /// records from `position`. A read the log refuses comes out as
+    /// [`ConsumeError::Log`].
     ///
-    /// A record that does not decode comes out as [`ConsumeError::Decode`] with its
-    /// offset, and the reader moves past it like past any other record: the next
-    /// call returns the record after it.
+    /// A record that does not decode comes out as [`ConsumeError::Decode`] with
+    /// its offset, and the reader moves past it like past any other record: the
+    /// next call returns the record after it.
     pub fn next_item(
         &mut self,
         log: &Log,
@@ -94,9 +96,9 @@ impl PartitionReader {
         }
         // Still empty after a fetch: caught up.
         let stored = self.buffer.pop_front()?;
-        // Move past the record before decoding it, whatever the outcome: a record
-        // that fails to decode will fail again, and re-reading it would hand out
-        // the same error forever.
+        // Move past the record before decoding it, whatever the outcome: a
+        // record that fails to decode will fail again, and re-reading it would
+        // hand out the same error forever.
         self.position = stored.offset.next();
         let item = match decode(&stored.record.value) {
             Ok(event) => Ok(ConsumedRecord {

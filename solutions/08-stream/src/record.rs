@@ -29,8 +29,8 @@ pub struct ConsumedRecord {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ConsumeError {
     /// The record's bytes are not a booking event this consumer can read.
-    /// Reading it again gives the same error: the consumer has already moved past
-    /// it, and the record stays in the log for whoever can read it.
+    /// Reading it again gives the same error: the consumer has already moved
+    /// past it, and the record stays in the log for whoever can read it.
     #[error(
         "the record at partition {partition}, offset {offset} is not a booking event this \
          consumer can read; the consumer has moved on to the next record, so set this one \
@@ -42,7 +42,8 @@ pub enum ConsumeError {
         source: WireError,
     },
 
-    /// The log refused a read or a waker registration for an assigned partition.
+    /// The log refused a read or a waker registration for an assigned
+    /// partition.
     ///
     /// [`Consumer::new`](crate::Consumer::new) checks every assigned partition,
     /// and the log of step 06 never loses one, so this does not happen with it;
@@ -78,9 +79,10 @@ pub enum AssignmentError {
     )]
     DuplicatePartition { partition: Partition },
 
-    /// The start offset is past the partition's end. The consumer would wait for
-    /// that offset and silently skip every record appended before it: usually a
-    /// committed offset from another log, or from before a log was truncated.
+    /// The start offset is past the partition's end. The consumer would wait
+    /// for that offset and silently skip every record appended before it:
+    /// usually a committed offset from another log, or from before a log was
+    /// truncated.
     #[error(
         "cannot start partition {partition} at offset {start}: the partition ends at \
          {high_watermark} (its next append gets that offset); start at or below it. Kafka \

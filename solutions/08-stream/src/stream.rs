@@ -14,10 +14,10 @@ use crate::record::{ConsumeError, ConsumedRecord};
 impl Stream for Consumer {
     type Item = Result<ConsumedRecord, ConsumeError>;
 
-    /// `Ready(Some(item))` when a partition has a record; `Pending` when all are
-    /// caught up, after leaving the task's waker with every partition and with
-    /// the stop signal; `Ready(None)` once the consumer was asked to stop, and
-    /// only then.
+    /// `Ready(Some(item))` when a partition has a record; `Pending` when all
+    /// are caught up, after leaving the task's waker with every partition and
+    /// with the stop signal; `Ready(None)` once the consumer was asked to stop,
+    /// and only then.
     fn poll_next(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -35,8 +35,8 @@ impl Stream for Consumer {
         }
 
         // Caught up on every partition. Leave the waker with each of them (a
-        // record may come to any one) and with the stop signal, before returning
-        // `Pending`: nobody else will ever poll this stream again.
+        // record may come to any one) and with the stop signal, before
+        // returning `Pending`: nobody else will ever poll this stream again.
         consumer.stop.register(cx.waker());
         for reader in &consumer.readers {
             let partition = reader.partition();
@@ -53,8 +53,9 @@ impl Stream for Consumer {
         }
 
         // Look again. A record appended, or a stop requested, after the look
-        // above and before the registration woke nobody: the waker was not there
-        // yet. Now it is, so anything after this second look wakes the task.
+        // above and before the registration woke nobody: the waker was not
+        // there yet. Now it is, so anything after this second look wakes the
+        // task.
         if consumer.stop.is_stopped() {
             consumer.deregister();
             return Poll::Ready(None);

@@ -1,4 +1,5 @@
-//! Exercise "poll_next": the consumer as a `Stream`, `poll_next` in src/stream.rs.
+//! Exercise "poll_next": the consumer as a `Stream`, `poll_next` in
+//! src/stream.rs.
 
 mod common;
 
@@ -336,8 +337,8 @@ fn a_consumer_without_partitions_waits_until_it_is_stopped() {
 
 /// Awaits `work`, or fails if it gets stuck. The tests below run with tokio's
 /// clock paused: as soon as every task is waiting, tokio moves the clock on to
-/// the next timer, so a consumer that waits for a wake-up that never comes fails
-/// here at once instead of hanging the test.
+/// the next timer, so a consumer that waits for a wake-up that never comes
+/// fails here at once instead of hanging the test.
 async fn or_stuck<T>(work: impl Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(60), work)
         .await
@@ -433,8 +434,8 @@ async fn combinators() {
 // Step 07 caught lost wake-ups by racing an appender thread against the poll.
 // Here the append is put exactly into the gap instead, with a waker built by
 // hand: a `Waker` is a pointer and a table of four functions (clone, wake,
-// wake_by_ref, drop), and this one appends a record the first time it is cloned.
-// `poll_next` clones the waker when it leaves it somewhere (the log's
+// wake_by_ref, drop), and this one appends a record the first time it is
+// cloned. `poll_next` clones the waker when it leaves it somewhere (the log's
 // `register_waker` and the stop signal's `register` each keep a clone), so the
 // record arrives after `poll_next` began leaving wakers, and after it looked at
 // the partitions if it looked before that.
@@ -460,8 +461,8 @@ fn append_on_clone_waker(state: Arc<AppendOnClone>) -> Waker {
 /// The shared state behind `data`, borrowed.
 ///
 /// # Safety
-/// `data` must come from `append_on_clone_waker` or `clone_waker` and its strong
-/// reference must not have been given up yet.
+/// `data` must come from `append_on_clone_waker` or `clone_waker` and its
+/// strong reference must not have been given up yet.
 unsafe fn state<'a>(data: *const ()) -> &'a AppendOnClone {
     // SAFETY: the caller promises that `data` holds a live strong reference.
     unsafe { &*data.cast::<AppendOnClone>() }
@@ -553,13 +554,13 @@ fn a_record_appended_while_the_consumer_leaves_its_wakers_still_wakes_it() {
 }
 // ANCHOR_END: lost_wakeup
 
-/// The same gap for the stop signal: a `stop()` that lands after `poll_next` checked
-/// the flag and before its waker was with the signal wakes nobody. The waker here
-/// calls `stop()` the first time it is cloned. When `poll_next` leaves its waker with
-/// the partitions before the stop signal, that stop lands in the gap. (Registered the
-/// other way round, the gap comes before any clone, where no test can stage it; the
-/// `AtomicWaker` then handles a stop during its own registration.) Either way the
-/// stream must end or be woken to end.
+/// The same gap for the stop signal: a `stop()` that lands after `poll_next`
+/// checked the flag and before its waker was with the signal wakes nobody. The
+/// waker here calls `stop()` the first time it is cloned. When `poll_next`
+/// leaves its waker with the partitions before the stop signal, that stop lands
+/// in the gap. (Registered the other way round, the gap comes before any clone,
+/// where no test can stage it; the `AtomicWaker` then handles a stop during its
+/// own registration.) Either way the stream must end or be woken to end.
 #[test]
 fn a_stop_while_the_consumer_leaves_its_wakers_still_ends_the_stream() {
     watched(move || {

@@ -184,7 +184,8 @@ fn after_a_decode_error_the_reader_moves_on_to_the_next_record() {
     append_events(&log, 0, 2);
     append_garbage(&log, 0);
     let after = append_events(&log, 0, 1);
-    // A batch of 3 ends with the bad record: the next fetch starts right after it.
+    // A batch of 3 ends with the bad record: the next fetch starts right after
+    // it.
     let mut reader = PartitionReader::new(Partition(0), Offset(0), 3);
 
     reader.next_item(&log);

@@ -3,9 +3,9 @@
 //! after the effect does to a booking.
 //!
 //! A real consumer does not plan its crashes. This one takes a [`CrashPoint`],
-//! stops dead when a record reaches it (what happens in memory is lost, what was
-//! written to the [`Service`] stays), and is then started again from the committed
-//! offset, exactly as a restarted process would be.
+//! stops dead when a record reaches it (what happens in memory is lost, what
+//! was written to the [`Service`] stays), and is then started again from the
+//! committed offset, exactly as a restarted process would be.
 
 use std::collections::HashMap;
 
@@ -23,13 +23,13 @@ use crate::tracker::{CommitTracker, TrackError};
 /// When the handler commits a record's offset, relative to its effect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CommitPolicy {
-    /// Commit as soon as the record is decoded, before the effect: at-most-once.
-    /// A crash between the commit and the effect loses the record. This is what
-    /// Kafka's auto-commit does when a poll's records are still being handled
-    /// when the next poll commits them.
+    /// Commit as soon as the record is decoded, before the effect:
+    /// at-most-once. A crash between the commit and the effect loses the
+    /// record. This is what Kafka's auto-commit does when a poll's records are
+    /// still being handled when the next poll commits them.
     BeforeEffect,
-    /// Commit once the record is acked, after the effect: at-least-once. A crash
-    /// between the effect and the commit makes the record come again.
+    /// Commit once the record is acked, after the effect: at-least-once. A
+    /// crash between the effect and the commit makes the record come again.
     AfterEffect,
 }
 
@@ -60,7 +60,8 @@ pub struct CrashPoint {
 pub struct Attempt {
     /// The offset of the record whose event was applied.
     pub offset: Offset,
-    /// What `apply` said: `Ok` if the booking changed, the reason if it did not.
+    /// What `apply` said: `Ok` if the booking changed, the reason if it did
+    /// not.
     pub outcome: Result<(), Rejected>,
 }
 
@@ -97,8 +98,9 @@ impl BookingStore {
         &self.attempts
     }
 
-    /// How many times the effect of the record at `offset` was attempted: 0 if it
-    /// was lost, 1 if it was handled once, 2 or more if it was delivered again.
+    /// How many times the effect of the record at `offset` was attempted: 0 if
+    /// it was lost, 1 if it was handled once, 2 or more if it was delivered
+    /// again.
     pub fn attempts_at(&self, offset: Offset) -> usize {
         self.attempts
             .iter()
@@ -160,8 +162,8 @@ pub enum RunOutcome {
 pub enum PipelineError {
     #[error("the log refused a read")]
     Log(#[from] LogError),
-    /// This simulation stops at a record that does not decode; step 12 sets such
-    /// records aside on a dead-letter topic and goes on.
+    /// This simulation stops at a record that does not decode; step 12 sets
+    /// such records aside on a dead-letter topic and goes on.
     #[error("the record at offset {offset} is not a booking event")]
     Decode { offset: Offset, source: WireError },
     #[error("the handler skipped or repeated a stage")]
@@ -270,8 +272,8 @@ impl Pipeline<'_> {
         self.reached(offset, stage)?;
 
         // The effect. A rejected event (a duplicate, a payment for a booking
-        // that does not exist) is handled too: the store recorded why, and there
-        // is nothing more to do with it.
+        // that does not exist) is handled too: the store recorded why, and
+        // there is nothing more to do with it.
         let _accepted_or_not = self.service.bookings.record(offset, &event);
         stage = stage.advance(Stage::Persisted)?;
         self.reached(offset, stage)?;
@@ -289,8 +291,8 @@ impl Pipeline<'_> {
     // ANCHOR_END: handle
 
     // ANCHOR: reached
-    /// The record at `offset` has just reached `stage`. If the policy commits at
-    /// this stage, report it finished to the tracker and commit the new
+    /// The record at `offset` has just reached `stage`. If the policy commits
+    /// at this stage, report it finished to the tracker and commit the new
     /// watermark, if it moved. Then, if the crash is planned here, crash.
     fn reached(&mut self, offset: Offset, stage: Stage) -> Result<(), Halt> {
         // exercise: solution

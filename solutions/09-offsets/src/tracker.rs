@@ -12,8 +12,8 @@ use solution06_log::Offset;
 ///
 /// The committed offset is a watermark: every record below it is finished, and
 /// it is the offset of the next record to read after a restart (Kafka's
-/// convention: last processed + 1). Handlers that run concurrently finish out of
-/// order, so a record that finished is not enough to move it: the watermark
+/// convention: last processed + 1). Handlers that run concurrently finish out
+/// of order, so a record that finished is not enough to move it: the watermark
 /// stops at the lowest record still in flight.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommitTracker {
@@ -32,8 +32,9 @@ pub struct CommitTracker {
 /// A record reported to the tracker in a way that would corrupt the watermark.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TrackError {
-    /// A received offset that is not the next one: a repeat (it would be tracked
-    /// twice) or a gap (the records in between would be committed unhandled).
+    /// A received offset that is not the next one: a repeat (it would be
+    /// tracked twice) or a gap (the records in between would be committed
+    /// unhandled).
     #[error(
         "received offset {offset}, but the next record of this partition is at offset {expected}: \
          records must be received once each, in offset order; to re-read a partition, start a \
@@ -97,8 +98,9 @@ impl CommitTracker {
             return Err(TrackError::NotInFlight { offset });
         }
         // Everything below the lowest offset still in flight has finished; with
-        // nothing in flight, everything received has. Not `offset.next()`: that is
-        // the highest finished offset, and records below it may still be running.
+        // nothing in flight, everything received has. Not `offset.next()`: that
+        // is the highest finished offset, and records below it may still be
+        // running.
         let watermark = self
             .in_flight
             .first()

@@ -253,10 +253,10 @@ fn lowest_unfinished(
 proptest! {
     #![proptest_config(workshop_testkit::proptest_config(64))]
 
-    /// Records are received and finished in a random interleaving, as concurrent
-    /// handlers would. After every step the committed offset is the lowest
-    /// unfinished offset, never decreases, and `finished` reports exactly when it
-    /// moves.
+    /// Records are received and finished in a random interleaving, as
+    /// concurrent handlers would. After every step the committed offset is the
+    /// lowest unfinished offset, never decreases, and `finished` reports
+    /// exactly when it moves.
     #[test]
     fn the_watermark_is_the_lowest_unfinished_offset_in_any_completion_order(
         start in 0u64..1_000,

@@ -1,5 +1,5 @@
-//! The events of the booking domain: facts that already happened, named in the past
-//! tense, owned values that are moved from producer to handler.
+//! The events of the booking domain: facts that already happened, named in the
+//! past tense, owned values that are moved from producer to handler.
 
 use std::fmt;
 
@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 // ANCHOR: ids
 /// Identifies one booking from its request to its end. Every event of a booking
-/// carries it, so it is also the natural key to keep a booking's events in order.
+/// carries it, so it is also the natural key to keep a booking's events in
+/// order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BookingId(Uuid);
 
@@ -15,11 +16,12 @@ pub struct BookingId(Uuid);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UserId(Uuid);
 
-/// A seat in the venue, written as on the ticket: a row letter and a number, `A12`.
+/// A seat in the venue, written as on the ticket: a row letter and a number,
+/// `A12`.
 ///
-/// A newtype rather than a bare `String`, so that a seat cannot be passed where a
-/// user name is expected, and so that every `SeatId` in the program is valid: the
-/// only way to make one is [`SeatId::parse`].
+/// A newtype rather than a bare `String`, so that a seat cannot be passed where
+/// a user name is expected, and so that every `SeatId` in the program is valid:
+/// the only way to make one is [`SeatId::parse`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SeatId(String);
 // ANCHOR_END: ids
@@ -126,9 +128,9 @@ impl fmt::Display for SeatId {
 }
 
 // ANCHOR: event
-/// Something that happened to a booking. Past tense on purpose: an event is a fact,
-/// it cannot be refused, only recorded. Whether it is *accepted* by a booking is
-/// decided by [`crate::apply`].
+/// Something that happened to a booking. Past tense on purpose: an event is a
+/// fact, it cannot be refused, only recorded. Whether it is *accepted* by a
+/// booking is decided by [`crate::apply`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BookingEvent {
     /// A user asked for a seat; if it is free, the seat is now held for them.
@@ -146,8 +148,9 @@ pub enum BookingEvent {
 
 // ANCHOR: accessors
 impl BookingEvent {
-    /// The booking this event belongs to. Every variant has one; a consumer uses it
-    /// to find the booking's current state (and, later, as the partition key).
+    /// The booking this event belongs to. Every variant has one; a consumer
+    /// uses it to find the booking's current state (and, later, as the
+    /// partition key).
     pub fn booking_id(&self) -> BookingId {
         todo!("return the booking id of any variant (chapter 01)")
     }

@@ -1,8 +1,10 @@
 //! Step 01: events as Rust enums, and the booking state machine.
 //!
 //! - `event.rs`: the events, facts named in the past tense ([`BookingEvent`]).
-//! - `state.rs`: the state machine checked at run time ([`apply`] and [`Rejected`]).
-//! - `typestate.rs`: the same machine checked at compile time ([`typestate::Booking`]).
+//! - `state.rs`: the state machine checked at run time ([`apply`] and
+//!   [`Rejected`]).
+//! - `typestate.rs`: the same machine checked at compile time
+//!   ([`typestate::Booking`]).
 //!
 //! The chapter is `book/src/01-events.md`.
 

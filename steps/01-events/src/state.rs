@@ -1,11 +1,12 @@
-//! The booking state machine: what one booking looks like after the events so far,
-//! and [`apply`], which decides whether the next event is accepted.
+//! The booking state machine: what one booking looks like after the events so
+//! far, and [`apply`], which decides whether the next event is accepted.
 //!
-//! `apply` is a pure function: it reads the current state and an event and returns
-//! the next state or the reason for refusing the event. It changes nothing and sends
-//! nothing, so it can be called again on the same input and give the same answer.
-//! Later steps rely on that: replaying history (step 10) and handling a duplicate
-//! (step 11) both call it again with events it has seen before.
+//! `apply` is a pure function: it reads the current state and an event and
+//! returns the next state or the reason for refusing the event. It changes
+//! nothing and sends nothing, so it can be called again on the same input and
+//! give the same answer. Later steps rely on that: replaying history (step 10)
+//! and handling a duplicate (step 11) both call it again with events it has
+//! seen before.
 
 use crate::event::{BookingEvent, BookingId, SeatId, UserId};
 
@@ -17,7 +18,8 @@ use crate::event::{BookingEvent, BookingId, SeatId, UserId};
 /// released.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BookingState {
-    /// Nothing has happened to this booking yet: the state before its first event.
+    /// Nothing has happened to this booking yet: the state before its first
+    /// event.
     Empty,
     /// The seat is held for the user until they pay or the hold runs out.
     Held {
@@ -25,14 +27,15 @@ pub enum BookingState {
         seat_id: SeatId,
         user_id: UserId,
     },
-    /// The user paid: the seat is sold. A final state that nothing may undo, because
-    /// a paid booking is never lost.
+    /// The user paid: the seat is sold. A final state that nothing may undo,
+    /// because a paid booking is never lost.
     Confirmed {
         booking_id: BookingId,
         seat_id: SeatId,
         user_id: UserId,
     },
-    /// The hold ran out before a payment arrived: the seat is free again. Also final.
+    /// The hold ran out before a payment arrived: the seat is free again. Also
+    /// final.
     Expired {
         booking_id: BookingId,
         seat_id: SeatId,
@@ -55,11 +58,12 @@ impl BookingState {
 
 // ANCHOR: rejected
 /// Why [`apply`] refused an event. One variant per reason, so that a caller can
-/// react to each one differently: a duplicate can be dropped quietly, a payment after
-/// expiry must be refunded, an event for the wrong booking is a bug in the caller.
+/// react to each one differently: a duplicate can be dropped quietly, a payment
+/// after expiry must be refunded, an event for the wrong booking is a bug in
+/// the caller.
 ///
-/// Refusing an event does not make it untrue: the payment really arrived. It means
-/// this booking does not change because of it.
+/// Refusing an event does not make it untrue: the payment really arrived. It
+/// means this booking does not change because of it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Rejected {
     /// The event belongs to another booking than the state it was applied to.
@@ -80,8 +84,8 @@ pub enum Rejected {
         "booking {booking_id} was already requested: a second ReservationRequested for the same booking is a duplicate"
     )]
     AlreadyRequested { booking_id: BookingId },
-    /// The payment came after the hold had expired: too late, the seat may be sold to
-    /// someone else by now. The money has to go back.
+    /// The payment came after the hold had expired: too late, the seat may be
+    /// sold to someone else by now. The money has to go back.
     #[error(
         "the payment for booking {booking_id} came too late: the hold had already expired, so the payment must be refunded, not turned into a ticket"
     )]
@@ -105,13 +109,13 @@ pub enum Rejected {
 // ANCHOR_END: rejected
 
 // ANCHOR: apply
-/// Decides what `event` does to a booking in `state`: the next state, or why the
-/// event is refused (the [`Rejected`] reason for every pair the table in the
-/// chapter does not allow).
+/// Decides what `event` does to a booking in `state`: the next state, or why
+/// the event is refused (the [`Rejected`] reason for every pair the table in
+/// the chapter does not allow).
 ///
-/// Every pair of (state, event) is written out in one `match` without a `_` arm.
-/// When a new event or state is added, the compiler lists every pair that nobody
-/// has decided yet, instead of letting a catch-all quietly accept it.
+/// Every pair of (state, event) is written out in one `match` without a `_`
+/// arm. When a new event or state is added, the compiler lists every pair that
+/// nobody has decided yet, instead of letting a catch-all quietly accept it.
 pub fn apply(
     state: &BookingState,
     event: &BookingEvent,

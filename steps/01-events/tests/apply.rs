@@ -76,8 +76,8 @@ fn state_name(state: &BookingState) -> &'static str {
     }
 }
 
-/// An event's name without its ids. (Not `BookingEvent::name`: this test must not
-/// depend on the "accessors" exercise being done.)
+/// An event's name without its ids. (Not `BookingEvent::name`: this test must
+/// not depend on the "accessors" exercise being done.)
 fn event_name(event: &BookingEvent) -> &'static str {
     match event {
         BookingEvent::ReservationRequested { .. } => "ReservationRequested",
@@ -86,8 +86,8 @@ fn event_name(event: &BookingEvent) -> &'static str {
     }
 }
 
-/// The booking an event belongs to. (Not `BookingEvent::booking_id`, for the same
-/// reason.)
+/// The booking an event belongs to. (Not `BookingEvent::booking_id`, for the
+/// same reason.)
 fn event_booking(event: &BookingEvent) -> BookingId {
     match event {
         BookingEvent::ReservationRequested { booking_id, .. }
@@ -273,7 +273,8 @@ fn every_state_and_event_pair_is_decided_correctly() {
     let cases = every_pair(&ours, &other);
     let total = cases.len();
 
-    // Check every row before failing, so that one run shows all the wrong pairs.
+    // Check every row before failing, so that one run shows all the wrong
+    // pairs.
     let mut wrong = Vec::new();
     for case in cases {
         let got = apply(&case.state, &case.event);
@@ -417,8 +418,8 @@ fn an_event_of_another_booking_is_rejected() {
 }
 
 // ANCHOR: replay
-/// Applies a whole history in order, the way a consumer would: a rejected event is
-/// recorded and skipped, and the state stays as it was.
+/// Applies a whole history in order, the way a consumer would: a rejected event
+/// is recorded and skipped, and the state stays as it was.
 fn replay(history: &[BookingEvent]) -> (BookingState, Vec<Rejected>) {
     let mut state = BookingState::Empty;
     let mut rejected = Vec::new();

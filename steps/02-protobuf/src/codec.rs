@@ -1,4 +1,5 @@
-//! Domain events to bytes and back: the two functions a producer and a consumer call.
+//! Domain events to bytes and back: the two functions a producer and a consumer
+//! call.
 
 use bytes::Bytes;
 use prost::Message;

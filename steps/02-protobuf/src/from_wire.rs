@@ -1,6 +1,7 @@
-//! From the wire to the domain. The message was written by another program, maybe
-//! in another language, maybe by a newer or buggy version: nothing in it is trusted
-//! until it has been checked, and a bad value is an error, never a panic.
+//! From the wire to the domain. The message was written by another program,
+//! maybe in another language, maybe by a newer or buggy version: nothing in it
+//! is trusted until it has been checked, and a bad value is an error, never a
+//! panic.
 
 use solution01_events::{BookingEvent, BookingId, SeatId, UserId};
 use uuid::Uuid;

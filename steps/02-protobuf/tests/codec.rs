@@ -13,10 +13,11 @@ use step02_protobuf::{
 use uuid::Uuid;
 
 // ANCHOR: golden
-// The wire format is frozen: consumers that are already deployed read these exact
-// bytes. Each field starts with a tag, `(field number << 3) | wire type`; wire type
-// 2 means "length-delimited": a length follows, then that many bytes (a string or a
-// nested message). A tag below 128 fits in one byte, and so does a length.
+// The wire format is frozen: consumers that are already deployed read these
+// exact bytes. Each field starts with a tag, `(field number << 3) | wire type`;
+// wire type 2 means "length-delimited": a length follows, then that many bytes
+// (a string or a nested message). A tag below 128 fits in one byte, and so does
+// a length.
 
 /// `PaymentReceived { booking_id: 11111111-2222-3333-4444-555555555555 }`
 const PAYMENT_RECEIVED: &str = concat!(
@@ -28,7 +29,8 @@ const PAYMENT_RECEIVED: &str = concat!(
 );
 // ANCHOR_END: golden
 
-/// `ReservationRequested { booking_id: 1111..., seat_id: A12, user_id: 6666... }`
+/// `ReservationRequested { booking_id: 1111..., seat_id: A12, user_id: 6666...
+/// }`
 const RESERVATION_REQUESTED: &str = concat!(
     "0a", // BookingEvent field 1 (reservation_requested), wire type 2: (1 << 3) | 2
     "51", // length 81 = (1 + 1 + 36) + (1 + 1 + 3) + (1 + 1 + 36)
@@ -168,8 +170,8 @@ proptest! {
         byte in any::<u8>(),
     ) {
         let mut bytes = encode(&event).to_vec();
-        // An `Index` shrinks towards the first byte and prints as a small number,
-        // unlike a random usize taken modulo the length.
+        // An `Index` shrinks towards the first byte and prints as a small
+        // number, unlike a random usize taken modulo the length.
         let position = position.index(bytes.len());
         bytes[position] = byte;
         if let Ok(event) = decode(&bytes) {

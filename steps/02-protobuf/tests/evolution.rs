@@ -1,9 +1,10 @@
-//! Exercise `evolution`: `decode` in src/codec.rs, when producer and consumer run
-//! different versions of the schema.
+//! Exercise `evolution`: `decode` in src/codec.rs, when producer and consumer
+//! run different versions of the schema.
 //!
-//! `pb_next` is the later version in proto/evolution/booking_next.proto: it adds
-//! `PaymentReceived.amount_cents` and a `ReservationCancelled` case. Its bytes play
-//! the part of an upgraded producer; `decode` plays this step's consumer.
+//! `pb_next` is the later version in proto/evolution/booking_next.proto: it
+//! adds `PaymentReceived.amount_cents` and a `ReservationCancelled` case. Its
+//! bytes play the part of an upgraded producer; `decode` plays this step's
+//! consumer.
 
 mod common;
 

@@ -1,9 +1,12 @@
 //! Exercise "murmur2": `murmur2` in src/murmur2.rs.
 //!
 //! Every expected value comes from Kafka itself: the test vectors in the Java
-//! client's `UtilsTest` and in librdkafka's `rdmurmur2.c`, or (for the bytes above
-//! 127) from running Kafka's `Utils.murmur2` in Java. A value that differs means
-//! this hash sends a key to another partition than every other Kafka client would.
+//! client's `UtilsTest` and in librdkafka's `rdmurmur2.c`, or (for the bytes
+//! above
+//! 127) from running Kafka's `Utils.murmur2` in Java. A value that differs
+//!   means
+//! this hash sends a key to another partition than every other Kafka client
+//! would.
 
 use step03_partitioning::murmur2;
 
@@ -71,7 +74,8 @@ fn keys_of_whole_four_byte_blocks_hash_like_kafka() {
 fn keys_with_leftover_bytes_hash_like_kafka() {
     check(
         &[
-            // One byte left over. librdkafka: 0x5a4b5ca1, 0xd067cf64, 0x8f552b0c.
+            // One byte left over. librdkafka: 0x5a4b5ca1, 0xd067cf64,
+            // 0x8f552b0c.
             (b"4", 1_514_888_353),
             (b"kafka", -798_503_068),
             (b"giberish123456789", -1_890_243_828),
@@ -92,8 +96,8 @@ fn keys_with_leftover_bytes_hash_like_kafka() {
 
 #[test]
 fn bytes_above_127_hash_as_unsigned_bytes() {
-    // Values from Kafka's Utils.murmur2 run in Java, which masks every byte with
-    // `& 0xff`: a key is bytes, not signed numbers.
+    // Values from Kafka's Utils.murmur2 run in Java, which masks every byte
+    // with `& 0xff`: a key is bytes, not signed numbers.
     check(
         &[
             (&[0xff], -311_467_685),

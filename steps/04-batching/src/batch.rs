@@ -1,5 +1,5 @@
-//! A batch of records for one partition, and the two numbers that decide when it
-//! is sent.
+//! A batch of records for one partition, and the two numbers that decide when
+//! it is sent.
 
 use std::time::Duration;
 
@@ -11,13 +11,15 @@ use tokio::time::Instant;
 /// `linger` has passed since it opened, whichever comes first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BatchConfig {
-    /// Kafka's `batch.size`. Bigger batches pay the per-request cost less often but
-    /// hold more memory per partition, and a record may wait longer for its batch
-    /// to fill. A record bigger than this is sent alone, in a batch of its own.
+    /// Kafka's `batch.size`. Bigger batches pay the per-request cost less often
+    /// but hold more memory per partition, and a record may wait longer for its
+    /// batch to fill. A record bigger than this is sent alone, in a batch of
+    /// its own.
     pub max_batch_bytes: usize,
-    /// Kafka's `linger.ms`: the longest a batch waits for more records after its
-    /// first one. It bounds the latency that batching adds when traffic is light;
-    /// under heavy traffic batches fill up by size long before it runs out.
+    /// Kafka's `linger.ms`: the longest a batch waits for more records after
+    /// its first one. It bounds the latency that batching adds when traffic is
+    /// light; under heavy traffic batches fill up by size long before it runs
+    /// out.
     pub linger: Duration,
 }
 
@@ -36,19 +38,19 @@ impl Default for BatchConfig {
 // ANCHOR: batch
 /// The records waiting to go to one partition, in the order they were produced.
 ///
-/// The fields are private so that `bytes` always is the sum of the records' sizes:
-/// the only way to add a record is [`Batch::append`].
+/// The fields are private so that `bytes` always is the sum of the records'
+/// sizes: the only way to add a record is [`Batch::append`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Batch {
-    /// In production order: the broker appends them to the partition's log in this
-    /// order, and that is the order consumers see.
+    /// In production order: the broker appends them to the partition's log in
+    /// this order, and that is the order consumers see.
     records: Vec<Record>,
-    /// The sum of `Record::size()` over `records`, kept so that "is it full?" costs
-    /// nothing.
+    /// The sum of `Record::size()` over `records`, kept so that "is it full?"
+    /// costs nothing.
     bytes: usize,
-    /// When the first record arrived: the linger is counted from here, not from the
-    /// latest record, so that a steady trickle of records cannot delay a batch
-    /// forever.
+    /// When the first record arrived: the linger is counted from here, not from
+    /// the latest record, so that a steady trickle of records cannot delay a
+    /// batch forever.
     created_at: Instant,
 }
 // ANCHOR_END: batch

@@ -1,8 +1,10 @@
-//! What the producer sends batches to: a trait, and an in-memory broker for tests.
+//! What the producer sends batches to: a trait, and an in-memory broker for
+//! tests.
 //!
-//! The producer depends on the trait only, so the same producer code runs against
-//! the in-memory broker in tests and benchmarks and, with another implementation,
-//! against a real broker. Step 06 builds the broker's log itself.
+//! The producer depends on the trait only, so the same producer code runs
+//! against the in-memory broker in tests and benchmarks and, with another
+//! implementation, against a real broker. Step 06 builds the broker's log
+//! itself.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -60,7 +62,8 @@ pub struct ReceivedBatch {
 }
 
 // ANCHOR: in_memory
-/// A broker that keeps every batch it accepts in a list, and can be told to fail.
+/// A broker that keeps every batch it accepts in a list, and can be told to
+/// fail.
 ///
 /// Cloning it gives another handle to the same broker, so a test can hand one
 /// clone to the producer and keep one to look at what arrived.
@@ -85,7 +88,8 @@ impl InMemoryBroker {
         Self::default()
     }
 
-    /// Makes the next `count` requests fail with a `SendError`, storing nothing.
+    /// Makes the next `count` requests fail with a `SendError`, storing
+    /// nothing.
     pub fn fail_next(&self, count: usize) {
         self.state().failures_to_inject = count;
     }
@@ -112,7 +116,8 @@ impl InMemoryBroker {
     }
 
     /// The lock, even if a test thread panicked while holding it: the list of
-    /// batches is still consistent, because every change to it is a single push.
+    /// batches is still consistent, because every change to it is a single
+    /// push.
     fn state(&self) -> MutexGuard<'_, BrokerState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -17,9 +17,10 @@ use crate::{Batch, BatchConfig};
 #[derive(Debug)]
 pub struct PartitionBuffers {
     config: BatchConfig,
-    /// Only partitions with a batch in progress have an entry, and an open batch is
-    /// never empty. A `BTreeMap` rather than a `HashMap` so that batches that
-    /// become ready together come out in partition order, the same on every run.
+    /// Only partitions with a batch in progress have an entry, and an open
+    /// batch is never empty. A `BTreeMap` rather than a `HashMap` so that
+    /// batches that become ready together come out in partition order, the same
+    /// on every run.
     open: BTreeMap<Partition, Batch>,
 }
 // ANCHOR_END: buffers
@@ -37,18 +38,18 @@ impl PartitionBuffers {
     }
 
     // ANCHOR: push
-    /// Adds a record to its partition's open batch and returns the batches that are
-    /// ready to send because of it, in the order they must be sent.
+    /// Adds a record to its partition's open batch and returns the batches that
+    /// are ready to send because of it, in the order they must be sent.
     ///
     /// - A batch is ready as soon as it holds `max_batch_bytes` or more.
     /// - A record that does not fit in the open batch closes it (that batch is
     ///   ready) and opens a new one, at `now`.
-    /// - A record bigger than `max_batch_bytes` goes alone in a batch of its own,
-    ///   after the partition's open batch.
+    /// - A record bigger than `max_batch_bytes` goes alone in a batch of its
+    ///   own, after the partition's open batch.
     ///
     /// Batches never mix partitions, and records keep their order within a
-    /// partition: across the returned batches, and between these and the batches
-    /// returned later.
+    /// partition: across the returned batches, and between these and the
+    /// batches returned later.
     pub fn push(
         &mut self,
         partition: Partition,
@@ -61,21 +62,22 @@ impl PartitionBuffers {
 
     // ANCHOR: linger
     /// Removes and returns every batch whose linger has run out at `now`: those
-    /// opened at or before `now - linger`. Batches that may wait longer stay open.
+    /// opened at or before `now - linger`. Batches that may wait longer stay
+    /// open.
     pub fn take_expired(&mut self, now: Instant) -> Vec<(Partition, Batch)> {
         todo!("remove and return the expired batches (chapter 04)")
     }
 
-    /// The earliest time at which [`take_expired`](Self::take_expired) will return
-    /// a batch, or `None` when no batch is open (or none can ever expire): what the
-    /// linger loop sleeps until.
+    /// The earliest time at which [`take_expired`](Self::take_expired) will
+    /// return a batch, or `None` when no batch is open (or none can ever
+    /// expire): what the linger loop sleeps until.
     pub fn next_deadline(&self) -> Option<Instant> {
         todo!("return the earliest linger deadline (chapter 04)")
     }
     // ANCHOR_END: linger
 
-    /// Removes and returns every open batch, in partition order, whatever its size
-    /// or age: for shutting down without losing what is buffered.
+    /// Removes and returns every open batch, in partition order, whatever its
+    /// size or age: for shutting down without losing what is buffered.
     pub fn drain(&mut self) -> Vec<(Partition, Batch)> {
         std::mem::take(&mut self.open).into_iter().collect()
     }

@@ -1,10 +1,10 @@
 //! The task that drives a producer: records from a channel, and a timer for the
 //! linger.
 //!
-//! A batch that is not full goes out when its linger runs out, but nothing happens
-//! at that moment unless some task is awake to do it. In Kafka that is the
-//! producer's sender thread; here it is [`Producer::run`], which sleeps until the
-//! earliest deadline or the next record, whichever comes first.
+//! A batch that is not full goes out when its linger runs out, but nothing
+//! happens at that moment unless some task is awake to do it. In Kafka that is
+//! the producer's sender thread; here it is [`Producer::run`], which sleeps
+//! until the earliest deadline or the next record, whichever comes first.
 
 use solution03_partitioning::Record;
 use tokio::sync::mpsc;
@@ -17,11 +17,12 @@ impl<B: BrokerClient> Producer<B> {
     /// Sends the records that arrive on `records`, and each batch when it is
     /// full or when its linger runs out: it waits for the next record or the
     /// next deadline, whichever comes first. When the channel closes (every
-    /// sender was dropped), it sends everything still buffered and returns `Ok`.
+    /// sender was dropped), it sends everything still buffered and returns
+    /// `Ok`.
     ///
     /// On `Err` nothing is lost: the producer keeps the failed batch and the
-    /// buffered records, and the channel keeps the records not yet received. Call
-    /// `run` again (after a pause, say) to carry on where it stopped.
+    /// buffered records, and the channel keeps the records not yet received.
+    /// Call `run` again (after a pause, say) to carry on where it stopped.
     pub async fn run(
         &mut self,
         records: &mut mpsc::Receiver<Record>,

@@ -8,10 +8,10 @@ use tokio::time::Instant;
 
 use crate::{Batch, BatchConfig, BrokerClient, PartitionBuffers, SendError};
 
-/// A batch could not be sent. Nothing is lost: the producer keeps the batch, and
-/// every later batch of the producer, and sends them again, in order, on its next
-/// flush. Do not send the records again yourself, or they will be stored twice.
-/// What the broker said is the error's `source()`.
+/// A batch could not be sent. Nothing is lost: the producer keeps the batch,
+/// and every later batch of the producer, and sends them again, in order, on
+/// its next flush. Do not send the records again yourself, or they will be
+/// stored twice. What the broker said is the error's `source()`.
 #[derive(Debug, Error)]
 #[error(
     "could not send a batch of {records} record(s) to partition {partition} \
@@ -28,18 +28,18 @@ pub struct FlushError {
 // ANCHOR: producer
 /// Sends records to one topic, in batches.
 ///
-/// It does not watch the clock by itself: a batch that is not full goes out when
-/// someone calls [`flush_due`](Self::flush_due) after its linger, which is what
-/// the linger loop (`src/linger_loop.rs`) does.
+/// It does not watch the clock by itself: a batch that is not full goes out
+/// when someone calls [`flush_due`](Self::flush_due) after its linger, which is
+/// what the linger loop (`src/linger_loop.rs`) does.
 #[derive(Debug)]
 pub struct Producer<B> {
     topic: Topic,
     broker: B,
     /// Batches still filling up.
     buffers: PartitionBuffers,
-    /// Batches that are closed but not yet stored by the broker, oldest first: the
-    /// ones that became ready and the ones whose request failed. Only a successful
-    /// send removes a batch from the front.
+    /// Batches that are closed but not yet stored by the broker, oldest first:
+    /// the ones that became ready and the ones whose request failed. Only a
+    /// successful send removes a batch from the front.
     unsent: VecDeque<(Partition, Batch)>,
 }
 // ANCHOR_END: producer
@@ -75,17 +75,18 @@ impl<B: BrokerClient> Producer<B> {
     }
 
     // ANCHOR: send
-    /// Adds a record to its partition's batch, and sends every batch that is ready:
-    /// the batches a failed flush left behind first, then those this record filled.
+    /// Adds a record to its partition's batch, and sends every batch that is
+    /// ready: the batches a failed flush left behind first, then those this
+    /// record filled.
     ///
-    /// On `Err` the record is not lost: it is buffered, and the batch that failed
-    /// is kept for the next flush.
+    /// On `Err` the record is not lost: it is buffered, and the batch that
+    /// failed is kept for the next flush.
     pub async fn send(&mut self, record: Record) -> Result<(), FlushError> {
         todo!("push the record, then send what is ready (chapter 04)")
     }
 
-    /// Sends every batch whose linger has run out, after any batch a failed flush
-    /// left behind.
+    /// Sends every batch whose linger has run out, after any batch a failed
+    /// flush left behind.
     pub async fn flush_due(&mut self) -> Result<(), FlushError> {
         todo!("send the refused, then the expired batches (chapter 04)")
     }
@@ -101,9 +102,10 @@ impl<B: BrokerClient> Producer<B> {
     /// the first failure. A batch leaves the queue only once the broker has
     /// taken it.
     ///
-    /// Stopping keeps each partition in order: a later batch of the same partition
-    /// must not be stored before the one that failed. (It also holds back other
-    /// partitions, which is simple and safe; Kafka tracks each partition on its own.)
+    /// Stopping keeps each partition in order: a later batch of the same
+    /// partition must not be stored before the one that failed. (It also holds
+    /// back other partitions, which is simple and safe; Kafka tracks each
+    /// partition on its own.)
     async fn send_unsent(&mut self) -> Result<(), FlushError> {
         todo!("send `self.unsent` from the front (chapter 04)")
     }

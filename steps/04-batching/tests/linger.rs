@@ -1,8 +1,8 @@
 //! Exercise "linger": `PartitionBuffers::take_expired` and `next_deadline` in
 //! src/buffers.rs, the time limit.
 //!
-//! These tests pass the time to the buffers themselves, so they need no runtime:
-//! `t0 + ms(5)` is "five milliseconds after t0", exactly.
+//! These tests pass the time to the buffers themselves, so they need no
+//! runtime: `t0 + ms(5)` is "five milliseconds after t0", exactly.
 
 mod common;
 

@@ -1,10 +1,10 @@
 //! Exercise "linger_loop": `Producer::run` in src/linger_loop.rs.
 //!
 //! Each test spawns `run` on a paused tokio clock and plays the application: it
-//! sends records into the channel and sleeps. While every task sleeps, tokio jumps
-//! the clock straight to the next timer, so the tests are instant and their times
-//! exact. Most tests use a one-partition topic; the last ones use two,
-//! because a timer that fires for one partition must not send the other's
+//! sends records into the channel and sleeps. While every task sleeps, tokio
+//! jumps the clock straight to the next timer, so the tests are instant and
+//! their times exact. Most tests use a one-partition topic; the last ones use
+//! two, because a timer that fires for one partition must not send the other's
 //! batch.
 
 mod common;
@@ -52,8 +52,8 @@ where
     });
 }
 
-/// Starts `run` in its own task. The task hands the producer and the channel back
-/// when `run` returns, so a test can look at them or run again.
+/// Starts `run` in its own task. The task hands the producer and the channel
+/// back when `run` returns, so a test can look at them or run again.
 fn spawn_run(
     mut producer: Producer<InMemoryBroker>,
     mut records: mpsc::Receiver<Record>,
@@ -83,7 +83,8 @@ async fn produce(sender: &mpsc::Sender<Record>, name: &str) {
     });
 }
 
-/// `(milliseconds after t0 when the batch arrived, its records)` for each batch.
+/// `(milliseconds after t0 when the batch arrived, its records)` for each
+/// batch.
 fn arrivals(broker: &InMemoryBroker, t0: Instant) -> Vec<(u128, Vec<String>)> {
     broker
         .received()
@@ -113,8 +114,8 @@ async fn finish(task: JoinHandle<Finished>) -> Finished {
     }
 }
 
-/// Fails the test if `run` has already returned or panicked while the channel is
-/// still open.
+/// Fails the test if `run` has already returned or panicked while the channel
+/// is still open.
 async fn assert_running(task: &mut JoinHandle<Finished>) {
     if task.is_finished() {
         match task.await {
@@ -271,7 +272,8 @@ fn run_stops_on_a_failed_flush_and_the_next_run_sends_what_was_kept() {
             "the refused batch must be kept"
         );
 
-        // The application pauses, then runs the producer again; the sender is still open.
+        // The application pauses, then runs the producer again; the sender is
+        // still open.
         sleep_until(t0 + ms(100)).await;
         let mut task = spawn_run(producer, receiver);
         sleep_until(t0 + ms(101)).await;

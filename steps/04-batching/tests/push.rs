@@ -167,8 +167,9 @@ fn the_batch_reports_the_bytes_it_holds() {
     );
 }
 
-/// Pushes every `(partition, name, size)` and returns every batch, those that push
-/// returned and those still open at the end, in the order they would be sent.
+/// Pushes every `(partition, name, size)` and returns every batch, those that
+/// push returned and those still open at the end, in the order they would be
+/// sent.
 fn push_all(
     buffers: &mut PartitionBuffers,
     pushes: &[(u32, Record)],
@@ -191,8 +192,9 @@ fn push_all(
 proptest! {
     #![proptest_config(workshop_testkit::proptest_config(64))]
 
-    /// Whatever the sizes, every record arrives exactly once, in its partition's
-    /// order, and no batch with more than one record exceeds the limit.
+    /// Whatever the sizes, every record arrives exactly once, in its
+    /// partition's order, and no batch with more than one record exceeds the
+    /// limit.
     #[test]
     fn batches_keep_each_partitions_order_and_respect_the_limit(
         max_batch_bytes in 1usize..60,

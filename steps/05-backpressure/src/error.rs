@@ -1,5 +1,5 @@
-//! Every way a send can fail. Each variant owns the record, so a failed send never
-//! loses it.
+//! Every way a send can fail. Each variant owns the record, so a failed send
+//! never loses it.
 
 use std::time::Duration;
 
@@ -7,8 +7,9 @@ use solution03_partitioning::Record;
 
 // ANCHOR: error
 /// Why a record was not buffered. Every variant carries the record itself: the
-/// caller decides what happens to it next (retry, slow down, write it elsewhere,
-/// answer "try again later" upstream). Nothing is dropped behind the caller's back.
+/// caller decides what happens to it next (retry, slow down, write it
+/// elsewhere, answer "try again later" upstream). Nothing is dropped behind the
+/// caller's back.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum BufferError {
     /// The buffer had no room and the mode said not to wait.
@@ -25,8 +26,8 @@ pub enum BufferError {
     )]
     TimedOut { record: Record, waited: Duration },
 
-    /// The record alone is bigger than the whole buffer: no amount of waiting would
-    /// make room, so every mode refuses it at once.
+    /// The record alone is bigger than the whole buffer: no amount of waiting
+    /// would make room, so every mode refuses it at once.
     #[error(
         "a record of {size} bytes can never fit in a producer buffer of {capacity} bytes: \
          split the record or configure a larger buffer",
@@ -34,8 +35,8 @@ pub enum BufferError {
     )]
     TooLarge { record: Record, capacity: usize },
 
-    /// The buffer was closed (the producer is shutting down) before or while this
-    /// send waited.
+    /// The buffer was closed (the producer is shutting down) before or while
+    /// this send waited.
     #[error(
         "the producer buffer is closed, so the record was handed back: the producer is \
          shutting down; store the record elsewhere or send it through a new producer"

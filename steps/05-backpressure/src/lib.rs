@@ -1,10 +1,11 @@
 //! Step 05: a bounded producer buffer, and choosing how to fail under load.
 //!
-//! - `mode.rs`: what a send does when the buffer is full ([`BackpressureMode`]).
+//! - `mode.rs`: what a send does when the buffer is full
+//!   ([`BackpressureMode`]).
 //! - `error.rs`: every way a send can fail, each one handing the record back
 //!   ([`BufferError`]).
-//! - `buffer.rs`: the buffer itself, a byte budget shared by producers and drained
-//!   by the sender ([`ProducerBuffer`]).
+//! - `buffer.rs`: the buffer itself, a byte budget shared by producers and
+//!   drained by the sender ([`ProducerBuffer`]).
 //!
 //! The chapter is `book/src/05-backpressure.md`.
 

@@ -1,10 +1,11 @@
-//! Readers that wait: a consumer that has read everything leaves a [`Waker`] with
-//! the partition, and the next append wakes it (in `Log::append`).
+//! Readers that wait: a consumer that has read everything leaves a [`Waker`]
+//! with the partition, and the next append wakes it (in `Log::append`).
 //!
-//! This is the plumbing under step 07's future "ready when the partition reaches
-//! an offset". A future cannot block a thread while it waits; it registers its
-//! waker and returns `Poll::Pending`, and whoever makes progress possible (here:
-//! the appender) calls `wake` so that the executor polls it again.
+//! This is the plumbing under step 07's future "ready when the partition
+//! reaches an offset". A future cannot block a thread while it waits; it
+//! registers its waker and returns `Poll::Pending`, and whoever makes progress
+//! possible (here: the appender) calls `wake` so that the executor polls it
+//! again.
 
 use std::collections::hash_map::Entry;
 use std::sync::atomic::Ordering;
@@ -38,15 +39,15 @@ impl Log {
     /// Leaves `waker` with `partition`: the next append to that partition wakes
     /// it, once, and forgets it.
     ///
-    /// Registering again with the same `waiter` replaces the waker it left before,
-    /// because a future may be polled with a different waker each time (it moved
-    /// to another task) and only the latest one is sure to reach it. When
-    /// [`Waker::will_wake`] says the stored waker wakes the same task, it is
-    /// kept, and nothing is cloned.
+    /// Registering again with the same `waiter` replaces the waker it left
+    /// before, because a future may be polled with a different waker each time
+    /// (it moved to another task) and only the latest one is sure to reach it.
+    /// When [`Waker::will_wake`] says the stored waker wakes the same task, it
+    /// is kept, and nothing is cloned.
     ///
     /// To wait without missing an append, register first and check the high
-    /// watermark after: an append that comes between the two is then either seen
-    /// by the check or wakes this waker (step 07).
+    /// watermark after: an append that comes between the two is then either
+    /// seen by the check or wakes this waker (step 07).
     pub fn register_waker(
         &self,
         partition: Partition,
@@ -58,9 +59,9 @@ impl Log {
     // ANCHOR_END: register_waker
 
     // ANCHOR: deregister
-    /// Forgets the waker `waiter` left with `partition`, if any: a future that is
-    /// dropped before it was woken calls this, so that the log does not keep its
-    /// waker, and the task behind it, alive.
+    /// Forgets the waker `waiter` left with `partition`, if any: a future that
+    /// is dropped before it was woken calls this, so that the log does not keep
+    /// its waker, and the task behind it, alive.
     ///
     /// An unknown partition or waiter is not an error: nothing is registered
     /// there, so nothing is left to remove. (This is called from `Drop`, where

@@ -20,7 +20,8 @@ fn log_holding(count: u64) -> Log {
     log
 }
 
-/// What `read` must return for offsets `range` of the log built by `log_holding`.
+/// What `read` must return for offsets `range` of the log built by
+/// `log_holding`.
 fn stored(range: std::ops::Range<u64>) -> Vec<StoredRecord> {
     range
         .map(|i| StoredRecord {
@@ -280,8 +281,8 @@ proptest! {
     #![proptest_config(workshop_testkit::proptest_config(64))]
 
     /// Whatever the history, a read returns exactly what a plain `Vec` per
-    /// partition says, and an earlier read returns the same records again later,
-    /// after more appends: the log only grows at the end.
+    /// partition says, and an earlier read returns the same records again
+    /// later, after more appends: the log only grows at the end.
     #[test]
     fn every_read_is_replayable(steps in prop::collection::vec(step(), 1..60)) {
         reads_return_without_waiting()?;

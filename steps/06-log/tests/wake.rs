@@ -16,8 +16,8 @@ fn record() -> Record {
 }
 
 // ANCHOR: counting_waker
-/// A waker that counts how often it is woken, so a test can see who was woken by
-/// what. `std::task::Wake` turns an `Arc` of any such struct into a `Waker`.
+/// A waker that counts how often it is woken, so a test can see who was woken
+/// by what. `std::task::Wake` turns an `Arc` of any such struct into a `Waker`.
 #[derive(Default)]
 struct WakeCounter {
     wakes: AtomicUsize,
@@ -51,8 +51,8 @@ impl WakeCounter {
 fn waiter_ids_are_unique_even_across_threads() {
     const THREADS: usize = 4;
     let log = Arc::new(Log::new(1).unwrap());
-    // The barrier lets every thread start at the same moment, so that their calls
-    // really overlap instead of running one thread after another.
+    // The barrier lets every thread start at the same moment, so that their
+    // calls really overlap instead of running one thread after another.
     let start = Arc::new(Barrier::new(THREADS));
     let handles: Vec<_> = (0..THREADS)
         .map(|_| {
@@ -223,8 +223,9 @@ fn different_waiters_with_the_same_waker_are_two_waiters() {
 
 // ANCHOR: clone_counting_waker
 /// A hand-made waker that counts how often it is cloned. Its data pointer is a
-/// counter that lives for the whole test run, so it needs no reference counting:
-/// cloning returns the same pointer, and waking and dropping do nothing.
+/// counter that lives for the whole test run, so it needs no reference
+/// counting: cloning returns the same pointer, and waking and dropping do
+/// nothing.
 static CLONE_COUNTING: RawWakerVTable =
     RawWakerVTable::new(count_clone, ignore, ignore, ignore);
 
@@ -240,8 +241,8 @@ unsafe fn ignore(_data: *const ()) {}
 fn clone_counting_waker() -> (&'static AtomicUsize, Waker) {
     let clones: &'static AtomicUsize = Box::leak(Box::new(AtomicUsize::new(0)));
     let raw = RawWaker::new(std::ptr::from_ref(clones).cast(), &CLONE_COUNTING);
-    // SAFETY: the vtable's functions only touch an atomic that is never freed, so
-    // they are safe to call from any thread, any number of times.
+    // SAFETY: the vtable's functions only touch an atomic that is never freed,
+    // so they are safe to call from any thread, any number of times.
     (clones, unsafe { Waker::from_raw(raw) })
 }
 // ANCHOR_END: clone_counting_waker
@@ -318,7 +319,8 @@ fn deregistering_what_is_not_registered_is_harmless() {
     let waiter = log.new_waiter_id();
     log.register_waker(Partition(0), waiter, &waker).unwrap();
     // A future that was already woken, or never registered, is dropped: its
-    // `Drop` calls deregister anyway. None of this may panic or touch the others.
+    // `Drop` calls deregister anyway. None of this may panic or touch the
+    // others.
     log.deregister(Partition(0), log.new_waiter_id());
     log.deregister(Partition(5), waiter);
     assert_eq!(
@@ -379,9 +381,9 @@ fn append_wakes_after_releasing_the_lock_and_after_storing_the_record() {
     )
     .unwrap();
 
-    // Append on another thread, so that this one can report a deadlock instead of
-    // hanging with it. A correct append returns in microseconds; the time limit
-    // only decides how long to wait for one that never returns.
+    // Append on another thread, so that this one can report a deadlock instead
+    // of hanging with it. A correct append returns in microseconds; the time
+    // limit only decides how long to wait for one that never returns.
     let (done, finished) = mpsc::channel();
     let appender = Arc::clone(&log);
     let appending = thread::spawn(move || {

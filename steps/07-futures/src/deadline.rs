@@ -15,10 +15,10 @@ use tokio::time::Sleep;
 /// future's output if that is ready in time, and `Err(DeadlineElapsed)` if the
 /// wait ran out first.
 ///
-/// A `Deadline` owns two futures and polls both: `inner`, and the timer `sleep`.
-/// Neither may move once it has been polled (`Sleep` is `!Unpin`, and `inner`
-/// may be an `async` block, which is `!Unpin` too), so `Deadline` is `!Unpin`
-/// itself, and `poll` reaches its fields through pin projection:
+/// A `Deadline` owns two futures and polls both: `inner`, and the timer
+/// `sleep`. Neither may move once it has been polled (`Sleep` is `!Unpin`, and
+/// `inner` may be an `async` block, which is `!Unpin` too), so `Deadline` is
+/// `!Unpin` itself, and `poll` reaches its fields through pin projection:
 /// `#[pin_project]` generates `project()`, which turns `Pin<&mut Deadline<F>>`
 /// into a `Pin<&mut F>` and a `Pin<&mut Sleep>` for the fields marked `#[pin]`,
 /// and a plain `&mut` for the others.

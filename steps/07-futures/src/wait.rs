@@ -10,14 +10,14 @@ use solution06_log::{Log, LogError, Offset, Partition, Record, WaiterId};
 
 // ANCHOR: wait_for_offset
 /// Ready once `partition` of `log` holds the record at `offset`, that is, once
-/// the partition's high watermark is above `offset`. It does not read the record;
-/// it says that reading it will find it.
+/// the partition's high watermark is above `offset`. It does not read the
+/// record; it says that reading it will find it.
 ///
 /// A consumer that has read everything below the high watermark waits for the
 /// high watermark itself: with three records (offsets 0, 1 and 2) it waits for
-/// offset 3, and the future is ready when the fourth record is appended. Offsets
-/// are positions, so "the record at 3 exists" means "high watermark > 3", not
-/// ">= 3".
+/// offset 3, and the future is ready when the fourth record is appended.
+/// Offsets are positions, so "the record at 3 exists" means "high watermark >
+/// 3", not ">= 3".
 ///
 /// The output is `Err` only when the partition does not exist.
 ///
@@ -49,8 +49,8 @@ impl WaitForOffset {
         partition: Partition,
         offset: Offset,
     ) -> WaitForOffset {
-        // The id is taken here, once. Taking a new one in every `poll` would leave
-        // one waker per poll in the log, each keeping an old task alive.
+        // The id is taken here, once. Taking a new one in every `poll` would
+        // leave one waker per poll in the log, each keeping an old task alive.
         let waiter = log.new_waiter_id();
         WaitForOffset {
             log,
@@ -81,8 +81,8 @@ impl WaitForOffset {
     /// of the high watermark, as if another producer's append landed just then.
     ///
     /// A lost wake-up needs an append to land in a gap of well under a
-    /// microsecond between two lines of `poll`; real threads hit it only now and
-    /// then. This hook hits it every time, the way a fail point does in a
+    /// microsecond between two lines of `poll`; real threads hit it only now
+    /// and then. This hook hits it every time, the way a fail point does in a
     /// database's test suite (TiKV's `fail-rs`, FoundationDB's `BUGGIFY`).
     #[doc(hidden)]
     pub fn append_right_after_next_check(
@@ -109,10 +109,10 @@ impl Future for WaitForOffset {
 
 // ANCHOR: drop
 impl Drop for WaitForOffset {
-    /// A future that is dropped before it is ready (a timeout fired, the task was
-    /// cancelled) takes its waker out of the log. Otherwise the log would keep it,
-    /// and with it the task it belongs to, until the next append, which on a quiet
-    /// partition may never come.
+    /// A future that is dropped before it is ready (a timeout fired, the task
+    /// was cancelled) takes its waker out of the log. Otherwise the log would
+    /// keep it, and with it the task it belongs to, until the next append,
+    /// which on a quiet partition may never come.
     fn drop(&mut self) {
         // TODO (chapter 07): remove this future's waker from the partition's waiters.
         // (No `todo!()` here: a panic in `drop` while a test is already failing

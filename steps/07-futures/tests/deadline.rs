@@ -1,8 +1,8 @@
 //! Exercise "deadline": `poll` of `Deadline<F>` in src/deadline.rs.
 //!
 //! Every test runs on a Tokio runtime with a paused clock: time moves only when
-//! a test calls `advance`, so "100 ms later" takes no time at all and happens at
-//! exactly the same point on every run.
+//! a test calls `advance`, so "100 ms later" takes no time at all and happens
+//! at exactly the same point on every run.
 
 mod common;
 
@@ -100,7 +100,8 @@ fn output_that_is_ready_wins_over_a_deadline_that_passed_at_the_same_time() {
         let mut deadline = spawn(Deadline::new(paid, MAX_WAIT));
         assert_pending!(deadline.poll(), "nothing was sent yet");
 
-        // Both happen before the next poll: the value arrives and the time runs out.
+        // Both happen before the next poll: the value arrives and the time runs
+        // out.
         payment.send("paid").expect("the receiver is still waiting");
         advance(MAX_WAIT).await;
 
@@ -138,7 +139,8 @@ fn a_long_poll_ends_with_the_next_record_or_when_the_wait_runs_out() {
             "a long poll that gave up must not leave its waker in the log"
         );
 
-        // A record arrives after 30 ms: the consumer gets it then, not at 100 ms.
+        // A record arrives after 30 ms: the consumer gets it then, not at 100
+        // ms.
         let wait = WaitForOffset::new(Arc::clone(&log), partition, Offset(0));
         let mut busy = spawn(Deadline::new(wait, MAX_WAIT));
         assert_pending!(busy.poll(), "the partition is still empty");

@@ -6,11 +6,12 @@
 //! its waker leaves a gap between the two: an append that lands in it wakes
 //! nobody, and the future waits forever for a record that is already there.
 //!
-//! Two tests aim at that gap. The first stages the append right after the check,
-//! through a test hook in `record_exists`, so it catches the gap every time. The
-//! second races a real appender thread against the poll two thousand times, the
-//! way it happens in production: it often catches the gap too, but only when
-//! both threads really run at the same time, which a busy machine rarely allows.
+//! Two tests aim at that gap. The first stages the append right after the
+//! check, through a test hook in `record_exists`, so it catches the gap every
+//! time. The second races a real appender thread against the poll two thousand
+//! times, the way it happens in production: it often catches the gap too, but
+//! only when both threads really run at the same time, which a busy machine
+//! rarely allows.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -52,7 +53,8 @@ enum Event {
     Appended,
 }
 
-/// A waker that reports its wake-ups on a channel, so the test can wait for them.
+/// A waker that reports its wake-ups on a channel, so the test can wait for
+/// them.
 struct ChannelWaker(Sender<Event>);
 
 impl Wake for ChannelWaker {
@@ -63,8 +65,8 @@ impl Wake for ChannelWaker {
     }
 }
 
-/// A small xorshift generator: the delays vary from round to round, and the same
-/// sequence is used on every run.
+/// A small xorshift generator: the delays vary from round to round, and the
+/// same sequence is used on every run.
 struct Jitter(u64);
 
 impl Jitter {
@@ -82,8 +84,8 @@ fn spin(turns: u64) {
     }
 }
 
-/// Spins until `flag` reaches `round`, letting other threads run now and then in
-/// case the other side is not on a CPU right now.
+/// Spins until `flag` reaches `round`, letting other threads run now and then
+/// in case the other side is not on a CPU right now.
 fn spin_until(flag: &AtomicU64, round: u64) {
     let mut turns = 0u32;
     while flag.load(Ordering::Acquire) < round {
@@ -142,7 +144,8 @@ fn an_append_racing_the_poll_always_wakes_the_waiting_future() {
     let log = Arc::new(Log::new(1).expect("a log with 1 partition is valid"));
     // `opened`: the round the waiter has set up. `running`: the round the
     // appender has picked up. Once the waiter sees `running`, both threads are
-    // on a CPU at the same moment, and only the delays below decide who is first.
+    // on a CPU at the same moment, and only the delays below decide who is
+    // first.
     let opened = Arc::new(AtomicU64::new(0));
     let running = Arc::new(AtomicU64::new(0));
     let (jobs, appender_jobs) = mpsc::channel::<(Sender<Event>, u64)>();

@@ -39,8 +39,8 @@ pub struct Consumer {
     /// so the same id on two partitions is two registrations, each replaced by
     /// the next poll and removed by `Drop`.
     pub(crate) waiter: WaiterId,
-    /// Shared with every [`StopHandle`] of this consumer: the flag they set, and
-    /// the waker they wake.
+    /// Shared with every [`StopHandle`] of this consumer: the flag they set,
+    /// and the waker they wake.
     pub(crate) stop: Arc<StopSignal>,
 }
 // ANCHOR_END: consumer
@@ -145,8 +145,9 @@ impl Consumer {
 }
 
 impl Drop for Consumer {
-    /// A dropped consumer takes its wakers with it: otherwise the log would keep
-    /// them, and the task behind them, until the next append to each partition.
+    /// A dropped consumer takes its wakers with it: otherwise the log would
+    /// keep them, and the task behind them, until the next append to each
+    /// partition.
     fn drop(&mut self) {
         self.deregister();
     }

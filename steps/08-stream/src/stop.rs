@@ -33,12 +33,13 @@ pub(crate) struct StopSignal {
 }
 
 impl StopHandle {
-    /// Asks the consumer to stop. It wakes the consumer's task if the consumer is
-    /// waiting for records; the consumer's next poll returns `None`, whether or
-    /// not records are waiting in the log. Calling it again does nothing more.
+    /// Asks the consumer to stop. It wakes the consumer's task if the consumer
+    /// is waiting for records; the consumer's next poll returns `None`, whether
+    /// or not records are waiting in the log. Calling it again does nothing
+    /// more.
     pub fn stop(&self) {
-        // Release pairs with the Acquire in `is_stopped`. The flag is set before
-        // waking, so the woken task is sure to see it.
+        // Release pairs with the Acquire in `is_stopped`. The flag is set
+        // before waking, so the woken task is sure to see it.
         self.signal.stopped.store(true, Ordering::Release);
         self.signal.waker.wake();
     }
@@ -58,9 +59,10 @@ impl StopSignal {
         self.stopped.load(Ordering::Acquire)
     }
 
-    /// Leaves `waker` to be woken by the next [`StopHandle::stop`]. Like the log's
-    /// `register_waker`: register first, then check [`StopSignal::is_stopped`],
-    /// or a `stop` between the check and the registration is missed.
+    /// Leaves `waker` to be woken by the next [`StopHandle::stop`]. Like the
+    /// log's `register_waker`: register first, then check
+    /// [`StopSignal::is_stopped`], or a `stop` between the check and the
+    /// registration is missed.
     pub(crate) fn register(&self, waker: &Waker) {
         self.waker.register(waker);
     }

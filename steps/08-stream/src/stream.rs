@@ -14,10 +14,10 @@ use crate::record::{ConsumeError, ConsumedRecord};
 impl Stream for Consumer {
     type Item = Result<ConsumedRecord, ConsumeError>;
 
-    /// `Ready(Some(item))` when a partition has a record; `Pending` when all are
-    /// caught up, after leaving the task's waker with every partition and with
-    /// the stop signal; `Ready(None)` once the consumer was asked to stop, and
-    /// only then.
+    /// `Ready(Some(item))` when a partition has a record; `Pending` when all
+    /// are caught up, after leaving the task's waker with every partition and
+    /// with the stop signal; `Ready(None)` once the consumer was asked to stop,
+    /// and only then.
     fn poll_next(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

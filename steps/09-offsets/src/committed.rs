@@ -21,12 +21,13 @@ pub struct CommittedOffsets {
 // ANCHOR_END: committed_offsets
 
 // ANCHOR: commit_error
-/// Why a commit was refused. The stored offset is unchanged after each of these.
+/// Why a commit was refused. The stored offset is unchanged after each of
+/// these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CommitError {
     /// The offset is below the one already committed. Storing it would make the
-    /// next restart handle again records that were finished long ago; it usually
-    /// comes from a late or duplicate commit of an old position.
+    /// next restart handle again records that were finished long ago; it
+    /// usually comes from a late or duplicate commit of an old position.
     #[error(
         "cannot commit offset {offset} for partition {partition}: offset {committed} is already \
          committed, and a committed offset never goes back; commit only the tracker's watermark"
@@ -36,8 +37,8 @@ pub enum CommitError {
         offset: Offset,
         committed: Offset,
     },
-    /// The offset is past the end of the partition. A restart would then wait for
-    /// that offset and skip every record appended before it.
+    /// The offset is past the end of the partition. A restart would then wait
+    /// for that offset and skip every record appended before it.
     #[error(
         "cannot commit offset {offset} for partition {partition}: the partition ends at \
          {log_end}, and the committed offset is the next record to read, at most the log end"
@@ -56,7 +57,8 @@ impl CommittedOffsets {
         CommittedOffsets::default()
     }
 
-    /// The committed offset of `partition`, or `None` if it was never committed.
+    /// The committed offset of `partition`, or `None` if it was never
+    /// committed.
     pub fn committed(&self, partition: Partition) -> Option<Offset> {
         self.offsets.get(&partition).copied()
     }
@@ -69,16 +71,16 @@ impl CommittedOffsets {
     }
 
     // ANCHOR: commit
-    /// Stores `offset` as the committed offset of `partition`, whose log end (its
-    /// high watermark) is `log_end`.
+    /// Stores `offset` as the committed offset of `partition`, whose log end
+    /// (its high watermark) is `log_end`.
     ///
     /// Refuses an offset below the one already committed
-    /// ([`CommitError::Backwards`]) or past `log_end` ([`CommitError::PastEnd`]),
-    /// and then stores nothing.
+    /// ([`CommitError::Backwards`]) or past `log_end`
+    /// ([`CommitError::PastEnd`]), and then stores nothing.
     ///
     /// Committing the offset that is already stored is accepted and changes
-    /// nothing: a consumer that commits on a timer commits the same offset again
-    /// whenever nothing finished in between.
+    /// nothing: a consumer that commits on a timer commits the same offset
+    /// again whenever nothing finished in between.
     pub fn commit(
         &mut self,
         partition: Partition,

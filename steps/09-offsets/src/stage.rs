@@ -1,5 +1,5 @@
-//! The stages a record goes through in a handler, and the one rule that connects
-//! them: forward, one stage at a time.
+//! The stages a record goes through in a handler, and the one rule that
+//! connects them: forward, one stage at a time.
 
 use std::fmt;
 
@@ -8,16 +8,19 @@ use std::fmt;
 /// record, true from the moment it is reached:
 ///
 /// - `Received`: the consumer handed the record to the handler.
-/// - `Decoded`: its bytes are a [`BookingEvent`](solution02_protobuf::BookingEvent).
+/// - `Decoded`: its bytes are a
+///   [`BookingEvent`](solution02_protobuf::BookingEvent).
 /// - `Persisted`: the handler wrote the outcome to the service's store: the
 ///   booking's new state, or why the event was refused. This is the effect, the
 ///   thing a crash must not lose.
 /// - `Applied`: everything that follows from the effect is done (in a real
-///   service: a cache updated, a ticket sent). The handler has nothing left to do.
-/// - `Acked`: the handler told the commit tracker that the record is finished, so
-///   its offset may be committed (JetStream's `+ACK`).
+///   service: a cache updated, a ticket sent). The handler has nothing left to
+///   do.
+/// - `Acked`: the handler told the commit tracker that the record is finished,
+///   so its offset may be committed (JetStream's `+ACK`).
 ///
-/// The order of the variants is the order of the pipeline, so `<` means "earlier".
+/// The order of the variants is the order of the pipeline, so `<` means
+/// "earlier".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Stage {
     Received,
@@ -38,8 +41,8 @@ impl Stage {
         Stage::Acked,
     ];
 
-    /// The stage that comes right after this one, or `None` after `Acked`, where
-    /// the pipeline ends.
+    /// The stage that comes right after this one, or `None` after `Acked`,
+    /// where the pipeline ends.
     pub fn next(self) -> Option<Stage> {
         match self {
             Stage::Received => Some(Stage::Decoded),
@@ -69,7 +72,8 @@ impl fmt::Display for Stage {
 ///
 /// Each of these is a bug in the handler, and each one can cost a booking: a
 /// record acked without being persisted is committed and then lost after a
-/// crash, and a record that goes back to `Decoded` is about to be persisted twice.
+/// crash, and a record that goes back to `Decoded` is about to be persisted
+/// twice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StageError {
     /// The record was asked to move to the stage it is already in.
@@ -97,12 +101,13 @@ pub enum StageError {
 
 // ANCHOR: advance
 impl Stage {
-    /// Moves a record from stage `self` to stage `to`: allowed only when `to` is
-    /// the very next stage. Returns `to`, or why the move is wrong.
+    /// Moves a record from stage `self` to stage `to`: allowed only when `to`
+    /// is the very next stage. Returns `to`, or why the move is wrong.
     ///
-    /// Refusing a skipped stage is the point. The tempting shortcut in a handler
-    /// is to ack (and so commit) early and do the work afterwards; here that is a
-    /// [`StageError::Skipped`], not a quiet loss after the next crash.
+    /// Refusing a skipped stage is the point. The tempting shortcut in a
+    /// handler is to ack (and so commit) early and do the work afterwards; here
+    /// that is a [`StageError::Skipped`], not a quiet loss after the next
+    /// crash.
     pub fn advance(self, to: Stage) -> Result<Stage, StageError> {
         todo!("allow only the very next stage (chapter 09)")
     }

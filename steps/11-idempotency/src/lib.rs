@@ -6,12 +6,12 @@
 //!
 //! - `event_id.rs`: every event carries an id its producer gave it, on the wire
 //!   ([`EventId`], [`IdentifiedEvent`]).
-//! - `handler.rs`: the booking handler on SQLite, which stores the effect and the
-//!   event id in one transaction ([`BookingDb`]).
+//! - `handler.rs`: the booking handler on SQLite, which stores the effect and
+//!   the event id in one transaction ([`BookingDb`]).
 //! - `pipeline.rs`: teaching support, a consumer that crashes where it is told
 //!   to, with the crash points of step 09 ([`run_until_crash`]).
-//! - `batch.rs`: what a producer writes into the log, a batch of events with its
-//!   producer id and sequence number ([`ProducerBatch`]).
+//! - `batch.rs`: what a producer writes into the log, a batch of events with
+//!   its producer id and sequence number ([`ProducerBatch`]).
 //! - `sequence.rs`: the log's memory of each producer, which turns a retried
 //!   batch into its original offset ([`ProducerTable`]).
 //! - `producer_log.rs`: step 10's durable log behind that memory, rebuilt

@@ -34,7 +34,8 @@ pub fn keyed(key: &str, name: &str, size: usize) -> Record {
     Record::new(Bytes::copy_from_slice(key.as_bytes()), Bytes::from(value))
 }
 
-/// A record with an empty key, for the tests that choose the partition themselves.
+/// A record with an empty key, for the tests that choose the partition
+/// themselves.
 pub fn record(name: &str, size: usize) -> Record {
     keyed("", name, size)
 }

@@ -1,4 +1,5 @@
-//! Fixtures shared by the test files of step 08: a log, and booking events in it.
+//! Fixtures shared by the test files of step 08: a log, and booking events in
+//! it.
 
 // Each test file uses only some of these.
 #![allow(dead_code)]

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use step05_backpressure::{BufferError, ProducerBuffer, Record};
 
-/// A record of exactly `size` bytes whose key is `name`, so that a failure message
-/// can say which record went where.
+/// A record of exactly `size` bytes whose key is `name`, so that a failure
+/// message can say which record went where.
 pub fn record(name: &str, size: usize) -> Record {
     assert!(
         size >= name.len(),
@@ -65,9 +65,9 @@ pub fn outcome(result: &Result<(), BufferError>) -> String {
 }
 
 /// Runs the async test that `test` returns on a current-thread Tokio runtime
-/// with a paused clock, under a watchdog. A send that loops until there is room,
-/// instead of waiting, never returns from `poll`: the runtime is stuck with it,
-/// and only another thread can notice and say so.
+/// with a paused clock, under a watchdog. A send that loops until there is
+/// room, instead of waiting, never returns from `poll`: the runtime is stuck
+/// with it, and only another thread can notice and say so.
 pub fn on_paused_runtime<F, Fut>(test: F)
 where
     F: FnOnce() -> Fut + Send + 'static,
