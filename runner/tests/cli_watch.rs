@@ -245,3 +245,63 @@ fn when_every_step_passes_watch_congratulates_and_ends() {
         "a finished workshop is congratulated, not watched forever:\n{shown}"
     );
 }
+
+/// Bytes the process `pid` has read so far (Linux counts them in /proc).
+#[cfg(target_os = "linux")]
+fn bytes_read(pid: u32) -> Option<u64> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    io.lines()
+        .find_map(|line| line.strip_prefix("rchar:"))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_idle_watch_reads_no_file() {
+    let w = two_step_workshop();
+    let watch = Watch::start(w.path());
+    let at = watch.wait_for(0, "Watching step 00");
+    // Let the events of the check itself (cargo reads every step's files) pass.
+    std::thread::sleep(Duration::from_millis(1500));
+    let Some(before) = bytes_read(watch.child.id()) else {
+        eprintln!("/proc/PID/io cannot be read here: skipping");
+        return;
+    };
+    std::thread::sleep(Duration::from_secs(3));
+    let after = bytes_read(watch.child.id()).expect("/proc/PID/io was readable a moment ago");
+    assert!(
+        after - before < 1024,
+        "an idle watch read {} bytes in 3 s: reading a file is a file event on \
+         Linux, and a watch that looks at the files on every event keeps reading \
+         them (and using a core) forever",
+        after - before
+    );
+    let all = watch.output.lock().unwrap().clone();
+    assert!(
+        !all[at..].contains("━━ check 2"),
+        "nobody saved, yet watch checked again:\n{all}"
+    );
+}
+
+#[test]
+fn a_save_names_the_file_that_changed() {
+    let w = two_step_workshop();
+    let watch = Watch::start(w.path());
+    let at = watch.wait_for(0, "Watching step 00");
+    // Something (cargo, an editor) reads the test file just before the learner
+    // saves the source: the read must not be taken for the save.
+    std::fs::read_to_string(w.path().join("steps/00-tiny/tests/double.rs")).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 {\n    x + 1\n}\n",
+    );
+    let at = watch.wait_for(at, "━━ check 2");
+    watch.wait_for(at, "Watching step 00");
+    let all = watch.output.lock().unwrap().clone();
+    assert!(
+        all[at..].contains("You saved steps/00-tiny/src/lib.rs."),
+        "watch must name the file whose contents changed:\n{all}"
+    );
+}
