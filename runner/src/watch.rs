@@ -128,7 +128,10 @@ pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Resul
                 step.number,
                 Snapshot::take(&dir, &before).unwrap_or_default(),
             );
-            let done = match learner::check(workshop, step, CheckOptions::default()) {
+            let during = keys.during_check();
+            let checked_now = learner::check(workshop, step, CheckOptions::default());
+            drop(during);
+            let done = match checked_now {
                 Ok(done) => done,
                 Err(e) => {
                     // A missing file or an unreadable manifest is something to
