@@ -167,6 +167,20 @@ impl TestRun {
 /// cut short. Generous: trybuild's tests compile programs while they run.
 pub const DEFAULT_TEST_LIMIT: Duration = Duration::from_secs(120);
 
+/// How long a test binary runs before the check says it is still running: most
+/// finish in a second, and two minutes of silence before the limit looked like a
+/// frozen runner.
+pub const STILL_RUNNING_NOTICE: Duration = Duration::from_secs(10);
+
+/// The notice's delay: [`STILL_RUNNING_NOTICE`], or, for the runner's own tests,
+/// the milliseconds in `WORKSHOP_STILL_RUNNING_NOTICE_MS`.
+fn still_running_notice() -> Duration {
+    std::env::var("WORKSHOP_STILL_RUNNING_NOTICE_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(STILL_RUNNING_NOTICE, Duration::from_millis)
+}
+
 /// Runs `cargo test -p <package>` in `root` and reads the result. A test binary
 /// that runs longer than `limit` (an endless loop, a future nobody wakes) is
 /// stopped, and the run says which one.
@@ -222,6 +236,9 @@ pub fn run_cargo_test(root: &Path, package: &str, limit: Duration) -> Result<Tes
     let mut output = String::new();
     let mut notice = crate::ui::BuildNotice::new(package);
     let mut running: Option<(String, Instant)> = None;
+    let notice_after = still_running_notice();
+    // Whether the binary running now has had its "still running" line.
+    let mut said_still_running = false;
     let mut timed_out = None;
     loop {
         match arriving.recv_timeout(Duration::from_millis(100)) {
@@ -230,14 +247,25 @@ pub fn run_cargo_test(root: &Path, package: &str, limit: Duration) -> Result<Tes
                 let trimmed = line.trim_start();
                 if let Some(rest) = trimmed.strip_prefix("Running ") {
                     running = Some((target_name(rest), Instant::now()));
+                    said_still_running = false;
                 } else if trimmed.starts_with("Doc-tests ") {
                     running = Some(("doctests".to_owned(), Instant::now()));
+                    said_still_running = false;
                 }
                 output.push_str(&line);
                 output.push('\n');
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if let Some((target, since)) = &running
+            && !said_still_running
+            && notice_after < limit
+            && since.elapsed() >= notice_after
+        {
+            notice.finish();
+            crate::ui::still_running(target, notice_after, limit);
+            said_still_running = true;
         }
         if let Some((target, since)) = &running
             && since.elapsed() > limit

@@ -1,6 +1,8 @@
 //! Terminal styles. `anstream` drops the colours when the output is not a terminal
 //! or `NO_COLOR` is set, and translates them on old Windows consoles.
 
+use std::time::Duration;
+
 use anstyle::{AnsiColor, Style};
 
 pub const PASS: Style = AnsiColor::Green.on_default();
@@ -103,6 +105,40 @@ impl Drop for BuildNotice {
     }
 }
 
+/// Says that the tests of `target` have run for `after` and are still running,
+/// so that a hang is not two minutes of silence: what may be wrong, and how to
+/// stop them before the `limit` does.
+pub fn still_running(target: &str, after: Duration, limit: Duration) {
+    anstream::println!(
+        "{}",
+        paint(WARN, still_running_message(target, after, limit))
+    );
+}
+
+fn still_running_message(target: &str, after: Duration, limit: Duration) -> String {
+    let which = match target {
+        "unittests" => "The tests in src/".to_owned(),
+        "doctests" => "The examples in the documentation".to_owned(),
+        name => format!("The tests of `{name}`"),
+    };
+    format!(
+        "{which} are still running after {}: a loop that never ends, or a wait \
+         that nothing wakes? They are stopped after {}; Ctrl-C (or q in watch) \
+         stops them now.",
+        seconds(after),
+        seconds(limit)
+    )
+}
+
+/// `10 s`, or `0.5 s` for the short delays the runner's tests use.
+fn seconds(duration: Duration) -> String {
+    if duration.subsec_millis() == 0 {
+        format!("{} s", duration.as_secs())
+    } else {
+        format!("{:.1} s", duration.as_secs_f64())
+    }
+}
+
 /// Asks a yes/no question on the terminal. Without a terminal there is nobody to
 /// ask, so this is an error that says to pass `--yes`.
 pub fn confirm(question: &str) -> anyhow::Result<bool> {
@@ -121,4 +157,25 @@ pub fn confirm(question: &str) -> anyhow::Result<bool> {
         .read_line(&mut answer)
         .context("cannot read the answer")?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_still_running_line_names_the_tests_and_says_how_to_stop_them() {
+        let line = still_running_message(
+            "seats_left",
+            Duration::from_secs(10),
+            Duration::from_secs(120),
+        );
+        assert_eq!(
+            line,
+            "The tests of `seats_left` are still running after 10 s: a loop that never \
+             ends, or a wait that nothing wakes? They are stopped after 120 s; Ctrl-C \
+             (or q in watch) stops them now.",
+            "the line must say which tests, how long, what may be wrong and how to stop them"
+        );
+    }
 }

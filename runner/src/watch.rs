@@ -12,6 +12,7 @@
 //! system's notifications for a watcher that compares file times every second.
 
 mod keys;
+mod snapshot;
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -21,8 +22,7 @@ use std::time::Duration;
 
 use anstream::println;
 use anyhow::{Context, Result};
-use notify_debouncer_mini::notify::{self, RecursiveMode};
-use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer_opt};
+use notify::{EventKind, RecursiveMode, Watcher};
 
 use crate::learner::{self, CheckOptions};
 use crate::manifest::{Step, Workshop};
@@ -30,18 +30,19 @@ use crate::progress::{self, Progress};
 use crate::ui::{DIM, FAIL, PASS, PATH, TITLE, WARN, paint};
 pub use keys::restore_terminal;
 use keys::{Key, Keys};
+use snapshot::Snapshot;
 
 /// A watcher of either kind, kept alive for as long as the loop runs.
 enum AnyWatcher {
-    Native(Debouncer<notify::RecommendedWatcher>),
-    Poll(Debouncer<notify::PollWatcher>),
+    Native(notify::RecommendedWatcher),
+    Poll(notify::PollWatcher),
 }
 
 impl AnyWatcher {
     fn watch(&mut self, path: &Path) -> notify::Result<()> {
         match self {
-            AnyWatcher::Native(d) => d.watcher().watch(path, RecursiveMode::Recursive),
-            AnyWatcher::Poll(d) => d.watcher().watch(path, RecursiveMode::Recursive),
+            AnyWatcher::Native(w) => w.watch(path, RecursiveMode::Recursive),
+            AnyWatcher::Poll(w) => w.watch(path, RecursiveMode::Recursive),
         }
     }
 }
@@ -75,35 +76,22 @@ pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Resul
     };
 
     let (saved, saves) = mpsc::channel();
-    let handler = move |result: DebounceEventResult| {
-        let Ok(events) = result else { return };
-        // Only sources count: cargo writes into target/ while checking, and that
-        // must not trigger another check.
-        let paths: Vec<PathBuf> = events
-            .into_iter()
-            .map(|e| e.path)
-            .filter(|path| {
-                let is_source = matches!(
-                    path.extension().and_then(|x| x.to_str()),
-                    Some("rs" | "toml" | "proto")
-                );
-                is_source && !path.components().any(|c| c.as_os_str() == "target")
-            })
-            .collect();
+    let handler = move |result: notify::Result<notify::Event>| {
+        let Ok(event) = result else { return };
+        let paths = saved_paths(&event);
         if !paths.is_empty() {
             let _ = saved.send(paths);
         }
     };
-    let config = notify_debouncer_mini::Config::default()
-        .with_timeout(Duration::from_millis(250))
-        .with_notify_config(notify::Config::default().with_poll_interval(Duration::from_secs(1)));
     let mut watcher = if poll {
+        let config = notify::Config::default().with_poll_interval(Duration::from_secs(1));
         AnyWatcher::Poll(
-            new_debouncer_opt(config, handler).context("cannot start the polling file watcher")?,
+            notify::PollWatcher::new(handler, config)
+                .context("cannot start the polling file watcher")?,
         )
     } else {
         AnyWatcher::Native(
-            new_debouncer_opt(config, handler)
+            notify::RecommendedWatcher::new(handler, notify::Config::default())
                 .context("cannot start the file watcher; try `cargo workshop watch --poll`")?,
         )
     };
@@ -120,12 +108,12 @@ pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Resul
     let clear = std::io::stdout().is_terminal();
     // What each step looked like when it was last checked, or when watch
     // started: one save often arrives as several file events, some during the
-    // check, and they must not start a second identical check. And on some
-    // systems reading a file is an event too (cargo reads every step's
-    // Cargo.toml), which must not check a step nobody changed.
-    let mut checked: HashMap<u8, Option<String>> = HashMap::new();
+    // check, and they must not start a second identical check; nor must a file
+    // written again unchanged.
+    let mut checked: HashMap<u8, Snapshot> = HashMap::new();
     for step in workshop.steps() {
-        checked.insert(step.number, fingerprint(workshop, step));
+        let now = Snapshot::take(&workshop.path(step.exercise_dir()), &Snapshot::default());
+        checked.insert(step.number, now.unwrap_or_default());
     }
     let mut focus = first;
     let mut next = Some((first, Reason::Started));
@@ -134,8 +122,16 @@ pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Resul
         if let Some((step, reason)) = next.take() {
             runs += 1;
             open_run(runs, step, &reason, clear);
-            checked.insert(step.number, fingerprint(workshop, step));
-            let done = match learner::check(workshop, step, CheckOptions::default()) {
+            let dir = workshop.path(step.exercise_dir());
+            let before = checked.remove(&step.number).unwrap_or_default();
+            checked.insert(
+                step.number,
+                Snapshot::take(&dir, &before).unwrap_or_default(),
+            );
+            let during = keys.during_check();
+            let checked_now = learner::check(workshop, step, CheckOptions::default());
+            drop(during);
+            let done = match checked_now {
                 Ok(done) => done,
                 Err(e) => {
                     // A missing file or an unreadable manifest is something to
@@ -194,30 +190,42 @@ pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Resul
                     )
                 );
             }
-            Wake::Saved(mut paths) => {
-                // Reading a file is an event too on some systems (the check
-                // itself reads them all), so name the file written last.
-                paths.sort_by_key(|path| {
-                    std::cmp::Reverse(std::fs::metadata(path).and_then(|m| m.modified()).ok())
-                });
+            Wake::Saved(paths) => {
+                let mut looked = Vec::new();
                 for path in paths {
                     let Some(step) = step_of(workshop, &path) else {
                         continue;
                     };
-                    if fixed.is_some_and(|f| f.number != step.number) {
+                    if fixed.is_some_and(|f| f.number != step.number)
+                        || looked.contains(&step.number)
+                    {
                         continue;
                     }
-                    // A fingerprint that cannot be taken (a file gone between
-                    // listing and reading, as editors' temporary files are)
-                    // counts as a change: the check then says what is wrong.
-                    let now = fingerprint(workshop, step);
-                    if now.is_none() || checked.get(&step.number) != Some(&now) {
-                        let shown = path
-                            .strip_prefix(&workshop.root)
-                            .unwrap_or(&path)
-                            .to_path_buf();
-                        next = Some((step, Reason::Saved(shown)));
-                        break;
+                    looked.push(step.number);
+                    let dir = workshop.path(step.exercise_dir());
+                    let before = checked.remove(&step.number).unwrap_or_default();
+                    match Snapshot::take(&dir, &before) {
+                        Ok(now) => {
+                            let saved = now.saved(&before);
+                            checked.insert(step.number, now);
+                            if let Some(file) = saved {
+                                let shown = step.exercise_dir().join(file);
+                                next = Some((step, Reason::Saved(shown)));
+                                break;
+                            }
+                        }
+                        // A file that cannot be read right now (one gone between
+                        // listing and reading, as editors' temporary files are)
+                        // counts as a change: the check then says what is wrong.
+                        Err(_) => {
+                            checked.insert(step.number, before);
+                            let shown = path
+                                .strip_prefix(&workshop.root)
+                                .unwrap_or(&path)
+                                .to_path_buf();
+                            next = Some((step, Reason::Saved(shown)));
+                            break;
+                        }
                     }
                 }
             }
@@ -225,9 +233,31 @@ pub fn watch(workshop: &Workshop, fixed_step: Option<&str>, poll: bool) -> Resul
     }
 }
 
-/// The step's fingerprint, or `None` when a file cannot be read right now.
-fn fingerprint(workshop: &Workshop, step: &Step) -> Option<String> {
-    progress::fingerprint(workshop, step).ok()
+/// The source files an event says were written, created or removed; nothing
+/// for an event that only reads. On Linux opening and reading a file are events
+/// too, and watch itself, cargo and editors read the steps' files all the time:
+/// counting those made an idle watch look at every file again and again.
+fn saved_paths(event: &notify::Event) -> Vec<PathBuf> {
+    if !matches!(
+        event.kind,
+        EventKind::Modify(_) | EventKind::Create(_) | EventKind::Remove(_)
+    ) {
+        return Vec::new();
+    }
+    // Only sources count: cargo writes into target/ while checking, and that
+    // must not trigger another check.
+    event
+        .paths
+        .iter()
+        .filter(|path| {
+            let is_source = matches!(
+                path.extension().and_then(|x| x.to_str()),
+                Some("rs" | "toml" | "proto")
+            );
+            is_source && !path.components().any(|c| c.as_os_str() == "target")
+        })
+        .cloned()
+        .collect()
 }
 
 /// Waits for a save or a key, with the terminal in raw mode only for the wait.
@@ -238,12 +268,27 @@ fn wait(keys: &Keys, saves: &mpsc::Receiver<Vec<PathBuf>>) -> Result<Wake> {
             return Ok(Wake::Key(key));
         }
         match saves.try_recv() {
-            Ok(paths) => return Ok(Wake::Saved(paths)),
+            Ok(paths) => return Ok(Wake::Saved(settle(paths, saves))),
             Err(TryRecvError::Empty) => {}
             // The watcher is gone; only keys are left, and they still work.
             Err(TryRecvError::Disconnected) => {}
         }
     }
+}
+
+/// One save is often several events (an editor writes a temporary file, then
+/// renames it): gathers those that follow `first` until a quarter of a second
+/// passes without one, or two seconds in all.
+fn settle(first: Vec<PathBuf>, saves: &mpsc::Receiver<Vec<PathBuf>>) -> Vec<PathBuf> {
+    let mut paths = first;
+    let until = std::time::Instant::now() + Duration::from_secs(2);
+    while std::time::Instant::now() < until {
+        match saves.recv_timeout(Duration::from_millis(250)) {
+            Ok(more) => paths.extend(more),
+            Err(_) => break,
+        }
+    }
+    paths
 }
 
 /// The step a changed file belongs to: `.../steps/03-partitioning/src/x.rs` is
@@ -339,4 +384,64 @@ fn clock() -> String {
         seconds / 60 % 60,
         seconds % 60
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::event::{AccessKind, AccessMode, CreateKind, DataChange, ModifyKind};
+
+    fn event(kind: EventKind, path: &str) -> notify::Event {
+        notify::Event::new(kind).add_path(PathBuf::from(path))
+    }
+
+    #[test]
+    fn reading_a_file_is_not_a_save() {
+        let lib = "/w/steps/00-welcome/src/lib.rs";
+        for kind in [
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            EventKind::Access(AccessKind::Read),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+        ] {
+            assert_eq!(
+                saved_paths(&event(kind, lib)),
+                Vec::<PathBuf>::new(),
+                "{kind:?} only reads the file: an idle watch that counted it would \
+                 read every file again and again, which is another read event"
+            );
+        }
+    }
+
+    #[test]
+    fn writing_creating_or_removing_a_source_file_is_a_save() {
+        let lib = "/w/steps/00-welcome/src/lib.rs";
+        for kind in [
+            EventKind::Modify(ModifyKind::Data(DataChange::Content)),
+            EventKind::Create(CreateKind::File),
+            EventKind::Remove(notify::event::RemoveKind::File),
+        ] {
+            assert_eq!(
+                saved_paths(&event(kind, lib)),
+                vec![PathBuf::from(lib)],
+                "{kind:?} changes the file, so watch must look at it"
+            );
+        }
+    }
+
+    #[test]
+    fn build_output_and_other_files_are_not_saves() {
+        let write = EventKind::Modify(ModifyKind::Data(DataChange::Content));
+        for path in [
+            "/w/target/debug/deps/step00.rs",
+            "/w/steps/00-welcome/target/x.rs",
+            "/w/steps/00-welcome/src/.lib.rs.swp",
+            "/w/steps/00-welcome/notes.txt",
+        ] {
+            assert_eq!(
+                saved_paths(&event(write, path)),
+                Vec::<PathBuf>::new(),
+                "{path} is not a source of the step"
+            );
+        }
+    }
 }

@@ -245,3 +245,163 @@ fn when_every_step_passes_watch_congratulates_and_ends() {
         "a finished workshop is congratulated, not watched forever:\n{shown}"
     );
 }
+
+/// Bytes the process `pid` has read so far (Linux counts them in /proc).
+#[cfg(target_os = "linux")]
+fn bytes_read(pid: u32) -> Option<u64> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    io.lines()
+        .find_map(|line| line.strip_prefix("rchar:"))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_idle_watch_reads_no_file() {
+    let w = two_step_workshop();
+    let watch = Watch::start(w.path());
+    let at = watch.wait_for(0, "Watching step 00");
+    // Let the events of the check itself (cargo reads every step's files) pass.
+    std::thread::sleep(Duration::from_millis(1500));
+    let Some(before) = bytes_read(watch.child.id()) else {
+        eprintln!("/proc/PID/io cannot be read here: skipping");
+        return;
+    };
+    std::thread::sleep(Duration::from_secs(3));
+    let after = bytes_read(watch.child.id()).expect("/proc/PID/io was readable a moment ago");
+    assert!(
+        after - before < 1024,
+        "an idle watch read {} bytes in 3 s: reading a file is a file event on \
+         Linux, and a watch that looks at the files on every event keeps reading \
+         them (and using a core) forever",
+        after - before
+    );
+    let all = watch.output.lock().unwrap().clone();
+    assert!(
+        !all[at..].contains("━━ check 2"),
+        "nobody saved, yet watch checked again:\n{all}"
+    );
+}
+
+#[test]
+fn a_save_names_the_file_that_changed() {
+    let w = two_step_workshop();
+    let watch = Watch::start(w.path());
+    let at = watch.wait_for(0, "Watching step 00");
+    // Something (cargo, an editor) reads the test file just before the learner
+    // saves the source: the read must not be taken for the save.
+    std::fs::read_to_string(w.path().join("steps/00-tiny/tests/double.rs")).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 {\n    x + 1\n}\n",
+    );
+    let at = watch.wait_for(at, "━━ check 2");
+    watch.wait_for(at, "Watching step 00");
+    let all = watch.output.lock().unwrap().clone();
+    assert!(
+        all[at..].contains("You saved steps/00-tiny/src/lib.rs."),
+        "watch must name the file whose contents changed:\n{all}"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn q_during_a_check_that_hangs_stops_its_tests_and_ends_watch() {
+    let w = tiny_workshop();
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 {\n    std::thread::sleep(std::time::Duration::from_secs(60));\n    x * 2\n}\n",
+    );
+    let mut command = Command::new(env!("CARGO_BIN_EXE_workshop"));
+    command
+        .arg("watch")
+        .env("WORKSHOP_STILL_RUNNING_NOTICE_MS", "300");
+    let mut watch = Watch::spawn(w.path(), command);
+    // Wait until cargo has built the step and its test binary sleeps.
+    let pattern = format!("^{}", w.path().join("target/debug/deps/double-").display());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let binaries = loop {
+        let found = Command::new("pgrep")
+            .args(["-f", &pattern])
+            .output()
+            .unwrap();
+        let found: Vec<String> = String::from_utf8_lossy(&found.stdout)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        if !found.is_empty() {
+            break found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the sleeping test binary never started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let at = watch.wait_for(0, "The tests of `double` are still running after 0.3 s");
+    watch.wait_for(at, "(or q in watch) stops them now.");
+
+    watch.type_line("q");
+    let started = Instant::now();
+    let status = watch.wait_for_exit();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "q must stop the check at once, not when the time limit does"
+    );
+    assert!(status.success(), "q ends watch cleanly");
+    std::thread::sleep(Duration::from_millis(300));
+    for pid in &binaries {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // A zombie runs nothing; only a live process counts.
+        let zombie = state
+            .rsplit(") ")
+            .next()
+            .is_some_and(|s| s.starts_with('Z'));
+        assert!(
+            state.is_empty() || zombie,
+            "the test binary {pid} outlived watch"
+        );
+    }
+    let all = watch.output.lock().unwrap().clone();
+    assert!(all.contains("Stopped the check; watch ends."), "{all}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn in_a_terminal_q_alone_stops_a_check_that_hangs_and_the_terminal_is_restored() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("util-linux's script is not installed: skipping");
+        return;
+    }
+    let w = tiny_workshop();
+    write(
+        w.path(),
+        "steps/00-tiny/src/lib.rs",
+        "pub fn double(x: u32) -> u32 {\n    std::thread::sleep(std::time::Duration::from_secs(60));\n    x * 2\n}\n",
+    );
+    let mut command = Command::new("script");
+    command
+        .args(["-q", "-f", "-e", "-c"])
+        .arg(format!(
+            "'{}' watch; stty -a",
+            env!("CARGO_BIN_EXE_workshop")
+        ))
+        .arg("/dev/null")
+        .env("WORKSHOP_STILL_RUNNING_NOTICE_MS", "300");
+    let mut watch = Watch::spawn(w.path(), command);
+    let at = watch.wait_for(0, "(or q in watch) stops them now.");
+    // Let the key reader settle after the notice; then q, without Enter.
+    std::thread::sleep(Duration::from_millis(300));
+    watch.type_keys("q");
+    let at = watch.wait_for(at, "Stopped the check; watch ends.");
+    assert!(watch.wait_for_exit().success(), "q must end watch cleanly");
+    let all = watch.output.lock().unwrap().clone();
+    let after = &all[at..];
+    assert!(
+        after.contains(" icanon") && !after.contains("-icanon") && after.contains(" echo "),
+        "after watch quits, the terminal must be back in line mode with echo:\n{after}"
+    );
+}
