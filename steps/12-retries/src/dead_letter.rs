@@ -203,7 +203,8 @@ impl<D: Disk> DeadLetterTopic<D> {
     ///
     /// A dead letter for a source record (partition and offset) that the
     /// topic holds already is not stored again: the answer is the offset of
-    /// the one stored first.
+    /// the one stored first. A record counts as held only once it is durable:
+    /// after a failed append or sync, the next send of it tries again.
     pub fn send(
         &self,
         dead_letter: &DeadLetter,

@@ -361,7 +361,8 @@ fn a_dead_letter_that_fails_again_is_reported_and_the_replay_goes_on() {
 }
 // ANCHOR_END: replay_tests
 
-/// A handler that takes every event and notes the offset it was given.
+/// A handler that takes every event and notes the offset it was given; like
+/// `Limited`, it stops a replay that reads the same dead letters for ever.
 #[derive(Default)]
 struct Offsets(Vec<Offset>);
 
@@ -371,6 +372,12 @@ impl Handler for Offsets {
         offset: Offset,
         _event: &IdentifiedEvent,
     ) -> Result<(), HandlerError> {
+        assert!(
+            self.0.len() < 2,
+            "the replay handed the handler more events than the topic holds \
+             (2): it reads the same dead letters again; move `next` past each \
+             dead letter read, and stop when a read comes back empty"
+        );
         self.0.push(offset);
         Ok(())
     }
