@@ -27,7 +27,9 @@ pub struct ParkLimits {
 pub struct Parked {
     pub record: StoredRecord,
     pub event: IdentifiedEvent,
-    /// How many times the handler was called with it before it was parked.
+    /// Its failed attempts when it was parked (what a dead letter reports).
+    /// When it is released it starts again from 0: waiting for its request
+    /// was not a failure that the retry budget limits.
     pub attempts: u32,
     /// When it was parked: it leaves, at the latest, `max_wait` after this.
     pub since: Instant,
@@ -134,7 +136,8 @@ impl Park {
 
     // ANCHOR: expired
     /// Takes out every event that has waited `max_wait` or longer at `now`,
-    /// oldest first within each booking.
+    /// in offset order (the log's order) over all bookings, so that the
+    /// worker dead-letters them in the order they were read.
     pub fn expired(&mut self, now: Instant) -> Vec<Parked> {
         // exercise: solution
         let max_wait = self.limits.max_wait;

@@ -3,7 +3,7 @@
 //! later events of its own booking.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use rand::Rng;
 use solution01_events::BookingId;
@@ -59,12 +59,12 @@ pub enum WorkerError {
     /// and is never tried, or a parked event past its time is never taken
     /// out, so the worker would go round for ever.
     #[error(
-        "the worker is stuck at {since:?}: an event is due but stays where it \
-         is; check that `drain` tries a due front event (or sets a later \
-         `retry_at`), and that `Park::expired` takes out every event that \
-         waited max_wait"
+        "the worker is stuck {after:?} after it started: an event is due but \
+         stays where it is; check that `drain` tries a due front event (or \
+         sets a later `retry_at`), and that `Park::expired` takes out every \
+         event that waited max_wait"
     )]
-    Stuck { since: Instant },
+    Stuck { after: Duration },
 }
 
 // ANCHOR: pending
@@ -92,7 +92,8 @@ struct Worker<'a, H, D: Disk, R: ?Sized> {
     /// The events not handled yet, per booking, in log order. The front of a
     /// queue is the event being tried; everything behind it waits for it, so
     /// no later event of a booking overtakes an earlier one. A booking with
-    /// nothing waiting has no queue: its next event is tried at once.
+    /// nothing waiting has an empty queue or none: its next event is tried
+    /// at once.
     queues: HashMap<BookingId, VecDeque<Pending>>,
     park: Park,
     tracker: CommitTracker,
@@ -137,6 +138,7 @@ pub async fn run_partition<H: Handler, D: Disk, R: Rng + ?Sized>(
             ..Report::default()
         },
     };
+    let started = Instant::now();
     let mut position = start;
     let mut unread: VecDeque<StoredRecord> = VecDeque::new();
     let mut spins = 0;
@@ -176,7 +178,9 @@ pub async fn run_partition<H: Handler, D: Disk, R: Rng + ?Sized>(
         // place, or `Park::expired` a parked event past its time.
         spins += 1;
         if spins > MAX_SPINS {
-            return Err(WorkerError::Stuck { since: now });
+            return Err(WorkerError::Stuck {
+                after: now.duration_since(started),
+            });
         }
     }
 }
@@ -225,8 +229,8 @@ impl<H: Handler, D: Disk, R: Rng + ?Sized> Worker<'_, H, D, R> {
     /// for the booking go to the front of the queue, in their order. On
     /// failure, add one to its `attempts` and ask the retry policy: wait (set
     /// `retry_at` and stop), park it ([`Worker::park`]), or dead-letter it
-    /// with the error as the reason ([`Worker::dead_letter`]). A booking whose
-    /// queue is empty has no queue.
+    /// with the error as the reason ([`Worker::dead_letter`]). Released events
+    /// start with `attempts: 0` and no `retry_at`.
     fn drain(
         &mut self,
         booking_id: BookingId,

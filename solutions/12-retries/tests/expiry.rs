@@ -41,6 +41,14 @@ fn confirmed(booking_id: BookingId) -> BookingState {
     }
 }
 
+fn expired_state(booking_id: BookingId) -> BookingState {
+    BookingState::Expired {
+        booking_id,
+        seat_id: seat("A1"),
+        user_id: UserId::new(),
+    }
+}
+
 fn expiry_of(booking_id: BookingId) -> BookingEvent {
     BookingEvent::ReservationExpired { booking_id }
 }
@@ -126,6 +134,53 @@ fn due_returns_the_soonest_deadlines_first() {
             timers.due(start + HOLD + Duration::from_secs(5)),
             vec![expiry_of(early), expiry_of(late)],
             "two holds ran out: the one whose deadline came first is first"
+        );
+    });
+}
+#[test]
+fn every_state_but_held_stops_the_timer() {
+    watched(|| {
+        let start = Instant::now();
+        for (name, state) in [
+            ("Expired", expired_state as fn(BookingId) -> BookingState),
+            ("Empty", |_| BookingState::Empty),
+        ] {
+            let mut timers = HoldTimers::new(HOLD);
+            let booking = BookingId::new();
+            timers.on_state(booking, &held(booking), start);
+            timers.on_state(booking, &state(booking), start + HOLD / 2);
+            assert_eq!(
+                (timers.deadline(booking), timers.due(start + HOLD)),
+                (None, Vec::<BookingEvent>::new()),
+                "a booking that is {name} is not held any more: `on_state` \
+                 must stop its timer for every state but Held, not only for \
+                 Confirmed"
+            );
+        }
+    });
+}
+
+#[test]
+fn a_timer_that_fired_is_gone_from_both_maps() {
+    watched(|| {
+        let mut timers = HoldTimers::new(HOLD);
+        let booking = BookingId::new();
+        let start = Instant::now();
+        timers.on_state(booking, &held(booking), start);
+        assert_eq!(timers.due(start + HOLD), vec![expiry_of(booking)]);
+        assert_eq!(
+            timers.deadline(booking),
+            None,
+            "`due` took the timer out of `by_deadline` but left it in \
+             `deadlines`: remove it from both"
+        );
+        let later = start + HOLD * 2;
+        timers.on_state(booking, &held(booking), later);
+        assert_eq!(
+            timers.deadline(booking),
+            Some(later + HOLD),
+            "once a timer has fired, a new hold of the booking starts a new \
+             one; a deadline left in `deadlines` blocks it"
         );
     });
 }

@@ -203,7 +203,8 @@ impl<D: Disk> DeadLetterTopic<D> {
     ///
     /// A dead letter for a source record (partition and offset) that the
     /// topic holds already is not stored again: the answer is the offset of
-    /// the one stored first.
+    /// the one stored first. A record counts as held only once it is durable:
+    /// after a failed append or sync, the next send of it tries again.
     pub fn send(
         &self,
         dead_letter: &DeadLetter,
@@ -261,6 +262,9 @@ const REPLAY_BATCH: usize = 64;
 // ANCHOR: replay
 /// Hands every dead letter from `from` on back to `handler`, once each, in the
 /// order they were given up on: what an operator runs after fixing the cause.
+/// The handler gets each event with its offset in its source partition
+/// (`dead_letter.offset`), as the worker gave it the first time; `Replayed`
+/// names the dead letters by their offset in the topic.
 ///
 /// A replay does not need to know which dead letters were handled already.
 /// The handler of step 11 stores each event id with its effect, so an event

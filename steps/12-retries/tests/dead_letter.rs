@@ -144,6 +144,37 @@ fn a_dead_letter_the_disk_refuses_is_an_error_that_names_the_event() {
     );
     workshop_testkit::errors::assert_cause_not_repeated(&error, 2);
 }
+
+#[test]
+fn a_dead_letter_that_failed_to_store_is_not_remembered_as_stored() {
+    // Operation 0 is the append's write, operation 1 the sync: the disk
+    // fails from the given operation on.
+    let mut failures = 0;
+    for ops_before_failure in 0..4 {
+        let disk = SimDisk::new(6);
+        let topic = dead_letter_topic(&disk);
+        disk.fail_after(ops_before_failure);
+        let dead_letter = letter(41, "the database was locked");
+        if topic.send(&dead_letter).is_ok() {
+            continue;
+        }
+        failures += 1;
+        let again = topic.send(&dead_letter);
+        assert!(
+            again.is_err(),
+            "the disk failed {ops_before_failure} operation(s) into the first \
+             send, so the dead letter is not durable, and a second send of \
+             the same record must fail too; it returned {again:?}, an offset \
+             that holds nothing durable. Add the record to `stored` only \
+             after the append and the sync both succeeded"
+        );
+    }
+    assert!(
+        failures >= 2,
+        "a send on a disk that fails at the append or at the sync must be an \
+         error; only {failures} of the 4 sends failed"
+    );
+}
 // ANCHOR_END: send_tests
 
 fn writable_db(dir: &tempfile::TempDir) -> BookingDb {
@@ -329,3 +360,58 @@ fn a_dead_letter_that_fails_again_is_reported_and_the_replay_goes_on() {
     );
 }
 // ANCHOR_END: replay_tests
+
+/// A handler that takes every event and notes the offset it was given; like
+/// `Limited`, it stops a replay that reads the same dead letters for ever.
+#[derive(Default)]
+struct Offsets(Vec<Offset>);
+
+impl Handler for Offsets {
+    fn handle(
+        &mut self,
+        offset: Offset,
+        _event: &IdentifiedEvent,
+    ) -> Result<(), HandlerError> {
+        assert!(
+            self.0.len() < 2,
+            "the replay handed the handler more events than the topic holds \
+             (2): it reads the same dead letters again; move `next` past each \
+             dead letter read, and stop when a read comes back empty"
+        );
+        self.0.push(offset);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_replayed_event_reaches_the_handler_with_its_offset_in_the_source() {
+    let disk = SimDisk::new(7);
+    let topic = dead_letter_topic(&disk);
+    let (_, events) = bookings(1);
+    for (offset, event) in [(41, &events[0]), (57, &events[1])] {
+        let dead_letter = DeadLetter {
+            record: common::record_of(event),
+            ..letter(offset, "the database was locked")
+        };
+        topic
+            .send(&dead_letter)
+            .unwrap_or_else(|e| panic!("send works: {e}"));
+    }
+
+    let mut handler = Offsets::default();
+    let replayed = replay(&topic, Offset(0), &mut handler)
+        .unwrap_or_else(|e| panic!("the replay reads the topic: {e}"));
+
+    assert_eq!(
+        handler.0,
+        vec![Offset(41), Offset(57)],
+        "the handler must get each event with the offset it had in its \
+         source partition (`dead_letter.offset`), as the worker gave it the \
+         first time, not the dead letter's offset in the topic (0, 1)"
+    );
+    assert_eq!(
+        replayed.handled,
+        vec![Offset(0), Offset(1)],
+        "`handled` lists the dead letters by their offset in the topic"
+    );
+}

@@ -1,18 +1,22 @@
 //! Exercise "keyed": `Worker::drain` in src/worker.rs, the per-booking queue
 //! that retries an event without letting a later event of its booking
-//! overtake it.
+//! overtake it, and parks an event whose booking is not known yet (with the
+//! park of the previous exercise).
 
 mod common;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
 
 use common::{
-    ScriptedHandler, bookings, config, dead_letter_topic, dead_letters, log_of,
-    paid, policy, requested, run,
+    ScriptedHandler, bookings, config, dead_letter_topic, dead_letters,
+    expired, log_of, paid, policy, requested, run, transient,
 };
 use rand::RngExt;
-use step12_retries::{BookingId, Offset, SimDisk};
+use step12_retries::{
+    BookingDb, BookingId, BookingState, DbConfig, Durability, HandlerError,
+    Offset, Outcome, ParkLimits, SimDisk, WorkerConfig,
+};
 use tokio::time::Instant;
 
 fn offsets(list: &[u64]) -> Vec<Offset> {
@@ -32,10 +36,17 @@ async fn a_handler_that_fails_transiently_twice_then_succeeds_is_processed() {
     let report = run(&log, &mut handler, &topic, config(5), 1).await;
 
     assert_eq!(
-        report.attempts.get(&Offset(1)),
-        Some(&3),
+        handler.calls_of(1),
+        3,
         "record 1 fails twice and then succeeds: the handler must be called \
          3 times with it"
+    );
+    assert_eq!(
+        report.attempts.get(&Offset(1)),
+        Some(&3),
+        "the handler was called 3 times with record 1, and `drain` must count \
+         every call in `self.report.attempts` (the report is how an operator \
+         sees what was retried)"
     );
     assert!(
         report.processed.contains(&Offset(1))
@@ -331,3 +342,225 @@ async fn retries_never_wait_longer_than_the_policy_allows() {
         "a transient failure must wait before its retry, not retry at once"
     );
 }
+
+fn booking_db() -> (tempfile::TempDir, BookingDb) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let config = DbConfig {
+        durability: Durability::SurvivesProcessCrash,
+        ..DbConfig::default()
+    };
+    let db = BookingDb::open(&dir.path().join("bookings.db"), config)
+        .expect("a fresh database opens");
+    (dir, db)
+}
+
+fn worker_config(max_per_booking: usize, max_wait_secs: u64) -> WorkerConfig {
+    WorkerConfig {
+        park: ParkLimits {
+            max_per_booking,
+            max_wait: Duration::from_secs(max_wait_secs),
+        },
+        ..common::config(3)
+    }
+}
+
+// ANCHOR: park_worker
+#[tokio::test(start_paused = true)]
+async fn a_payment_that_arrives_before_its_request_waits_and_then_confirms() {
+    let booking = BookingId::new();
+    let other = BookingId::new();
+    let payment = paid(booking);
+    // 0: the payment of `booking`, 1: another booking, 2: the request.
+    let log = log_of(&[
+        payment.clone(),
+        requested(other, "B1"),
+        requested(booking, "A1"),
+    ]);
+    let (_dir, mut db) = booking_db();
+    let disk = SimDisk::new(1);
+    let topic = dead_letter_topic(&disk);
+
+    let report = run(&log, &mut db, &topic, worker_config(4, 60), 1).await;
+
+    assert_eq!(
+        report.processed,
+        vec![Offset(1), Offset(2), Offset(0)],
+        "the payment (0) is parked, the other booking (1) goes on, and the \
+         payment is handled right after its request (2)"
+    );
+    assert!(report.dead_lettered.is_empty(), "nothing is given up on");
+    assert!(
+        matches!(db.state(booking), Ok(BookingState::Confirmed { .. })),
+        "the request and then the parked payment: the booking is confirmed, \
+         got {:?}",
+        db.state(booking)
+    );
+    assert_eq!(report.committed, Offset(3));
+}
+
+#[tokio::test(start_paused = true)]
+async fn released_events_are_decided_by_the_state_machine_not_by_the_park() {
+    let booking = BookingId::new();
+    let payment = paid(booking);
+    let expiry = expired(booking);
+    // Both arrive before the request: the payment first, then the expiry.
+    let log =
+        log_of(&[payment.clone(), expiry.clone(), requested(booking, "A1")]);
+    let (_dir, mut db) = booking_db();
+    let disk = SimDisk::new(2);
+    let topic = dead_letter_topic(&disk);
+
+    let report = run(&log, &mut db, &topic, worker_config(4, 60), 2).await;
+
+    assert_eq!(
+        report.processed,
+        vec![Offset(2), Offset(0), Offset(1)],
+        "both parked events are released to the handler when the request is \
+         handled, in the order they came: payment, then expiry"
+    );
+    assert_eq!(
+        db.outcome(payment.id).ok().flatten(),
+        Some(Outcome::Applied),
+        "the released payment confirms the booking"
+    );
+    let expiry_outcome = db.outcome(expiry.id).ok().flatten();
+    assert!(
+        matches!(&expiry_outcome, Some(Outcome::Refused { reason }) if reason.contains("paid")),
+        "the released expiry reaches the state machine, which refuses it \
+         because the booking is paid (ExpiredAfterPayment); a park that drops \
+         or judges events itself leaves no such answer. Got {expiry_outcome:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_that_never_comes_dead_letters_the_parked_payment_after_max_wait()
+ {
+    let booking = BookingId::new();
+    let log = log_of(&[paid(booking)]);
+    let (_dir, mut db) = booking_db();
+    let disk = SimDisk::new(3);
+    let topic = dead_letter_topic(&disk);
+
+    let started = Instant::now();
+    let report = run(&log, &mut db, &topic, worker_config(4, 30), 3).await;
+
+    assert_eq!(
+        report.dead_lettered,
+        vec![Offset(0)],
+        "a payment whose request never arrives must not wait forever: after \
+         max_wait it is dead-lettered"
+    );
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_secs(30),
+        "it waits exactly max_wait (30 s) in the park, no less, no more"
+    );
+    let letters = dead_letters(&topic);
+    assert!(
+        letters[0].reason.contains("never came"),
+        "the reason must say it waited for a request that never came; got \
+         {:?}",
+        letters[0].reason
+    );
+    assert_eq!(report.committed, Offset(1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_full_park_dead_letters_the_extra_event_with_the_reason() {
+    let booking = BookingId::new();
+    let log = log_of(&[
+        paid(booking),
+        paid(booking),
+        paid(booking),
+        requested(booking, "A1"),
+    ]);
+    let (_dir, mut db) = booking_db();
+    let disk = SimDisk::new(4);
+    let topic = dead_letter_topic(&disk);
+
+    let report = run(&log, &mut db, &topic, worker_config(2, 60), 4).await;
+
+    assert_eq!(
+        report.dead_lettered,
+        vec![Offset(2)],
+        "with max_per_booking = 2, the third early payment is dead-lettered \
+         at once"
+    );
+    assert_eq!(
+        report.processed,
+        vec![Offset(3), Offset(0), Offset(1)],
+        "the two parked payments are released after the request"
+    );
+    let letters = dead_letters(&topic);
+    assert!(
+        letters[0].reason.contains("cannot be parked"),
+        "the dead letter must say the park was full; got {:?}",
+        letters[0].reason
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn released_events_go_before_later_events_of_the_booking() {
+    let booking = BookingId::new();
+    // 0: a payment before its request (parked), 1: the request (fails once,
+    // so it waits for a retry), 2: a later event of the booking, queued
+    // behind the request.
+    let log =
+        log_of(&[paid(booking), requested(booking, "A1"), expired(booking)]);
+    let mut handler = ScriptedHandler::default()
+        .not_requested_yet(0, booking)
+        .transient(1, 1);
+    let disk = SimDisk::new(5);
+    let topic = dead_letter_topic(&disk);
+
+    run(&log, &mut handler, &topic, worker_config(4, 60), 5).await;
+
+    assert_eq!(
+        handler.handled,
+        vec![Offset(1), Offset(0), Offset(2)],
+        "when the request (1) is handled, the parked payment (0) was read \
+         before the event still queued behind the request (2): it goes first"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_released_event_gets_the_whole_retry_budget_again() {
+    let booking = BookingId::new();
+    // 0: a payment before its request, 1: the request.
+    let log = log_of(&[paid(booking), requested(booking, "A1")]);
+    let mut handler = ScriptedHandler::default();
+    // The payment: its booking is unknown (parked), then, once released,
+    // it fails transiently twice and succeeds on the third try.
+    handler.failures.insert(
+        Offset(0),
+        VecDeque::from([
+            HandlerError::NotRequestedYet {
+                booking_id: booking,
+            },
+            transient("busy 0"),
+            transient("busy 1"),
+        ]),
+    );
+    let disk = SimDisk::new(6);
+    let topic = dead_letter_topic(&disk);
+
+    // max_attempts = 3.
+    let report = run(&log, &mut handler, &topic, worker_config(4, 60), 6).await;
+
+    assert_eq!(
+        (report.processed.clone(), report.dead_lettered.clone()),
+        (vec![Offset(1), Offset(0)], vec![]),
+        "a released event starts with `attempts: 0`: being parked is not a \
+         failure of the kind the retry budget limits, so after its release \
+         the payment may fail twice and succeed on its third try \
+         (max_attempts = 3). A payment dead-lettered here was released with \
+         the attempts it had when it was parked"
+    );
+    assert_eq!(
+        report.attempts.get(&Offset(0)),
+        Some(&4),
+        "`report.attempts` counts every call of the handler: once before the \
+         park, three times after the release"
+    );
+}
+// ANCHOR_END: park_worker

@@ -214,12 +214,24 @@ pub async fn run<H: Handler>(
     // once the worker does nothing but sleep.
     match tokio::time::timeout(Duration::from_secs(3600), run).await {
         Ok(Ok(report)) => report,
-        Ok(Err(e)) => panic!("the worker failed: {e}"),
+        Ok(Err(e)) => panic!("the worker failed: {}", chain(&e)),
         Err(_) => panic!(
             "the worker was still running after an hour: an event is retried \
              without end, or a parked event never leaves the park"
         ),
     }
+}
+
+/// An error with every cause under it: "the worker failed: a: b: c".
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(source) = cause {
+        text.push_str(": ");
+        text.push_str(&source.to_string());
+        cause = source.source();
+    }
+    text
 }
 
 /// `count` events over `bookings` bookings, each booking's events in the
