@@ -195,7 +195,8 @@ impl OutboxDb {
     }
 
     /// Every row of the outbox in order, sent or not, with whether it is
-    /// sent.
+    /// sent. A row that does not decode is [`OutboxError::BadRow`], as in
+    /// [`OutboxDb::unsent`].
     pub fn rows(&self) -> Result<Vec<(OutboxRow, bool)>, OutboxError> {
         let mut statement = self.connection.prepare(
             "SELECT position, payload, sent_at IS NOT NULL FROM outbox
