@@ -1,0 +1,256 @@
+//! Exercise "record": `OutboxDb::record` in src/outbox.rs, the booking's new
+//! state and its outbox row in one transaction.
+
+mod common;
+
+use common::{
+    P0, TestDb, open_log, paid, published, record_requests, requested, rows,
+};
+use solution13_outbox::{
+    BookingState, IdempotentProducer, IdentifiedEvent, OutboxError, Pass,
+    Rejected, Relay, RelayConfig, SimDisk, encode_identified,
+};
+use workshop_testkit::errors::assert_cause_not_repeated;
+
+#[test]
+fn a_request_commits_the_hold_and_its_event_together() {
+    let test = TestDb::new();
+    let mut db = test.open();
+    let (booking_id, event) = requested("A1");
+    let row = db.record(&event).expect("a first request is recorded");
+    assert_eq!(
+        row.event.event, event,
+        "the row must hold the event recorded"
+    );
+    assert!(
+        matches!(db.state(booking_id), Ok(BookingState::Held { .. })),
+        "after record, the booking must be held: the state change is \
+         committed"
+    );
+    let all = rows(&db);
+    assert_eq!(
+        all,
+        vec![(row, false)],
+        "after record, the outbox must hold exactly the event, unsent"
+    );
+}
+
+#[test]
+fn a_payment_confirms_the_booking_and_queues_its_event_after_the_request() {
+    let test = TestDb::new();
+    let mut db = test.open();
+    let (booking_id, request) = requested("A1");
+    let first = db.record(&request).expect("the request is recorded");
+    let second = db
+        .record(&paid(booking_id))
+        .expect("the payment is recorded");
+    assert!(
+        matches!(db.state(booking_id), Ok(BookingState::Confirmed { .. })),
+        "after the payment the booking must be confirmed"
+    );
+    assert!(
+        first.position < second.position,
+        "the payment's row must come after the request's: the relay publishes \
+         in this order"
+    );
+    assert_ne!(
+        first.event.id, second.event.id,
+        "every event gets its own id when it is recorded"
+    );
+}
+
+#[test]
+fn each_row_holds_the_wire_bytes_of_its_event_with_its_id() {
+    let test = TestDb::new();
+    let mut db = test.open();
+    let row = record_requests(&mut db, 1).remove(0);
+    let payload: Vec<u8> = test
+        .other_connection()
+        .query_row("SELECT payload FROM outbox", [], |r| r.get(0))
+        .expect("the outbox has one row");
+    assert_eq!(
+        payload,
+        encode_identified(&row.event).to_vec(),
+        "the payload must be encode_identified of the event with the id \
+         record returns: the relay publishes these bytes"
+    );
+    let event_id: String = test
+        .other_connection()
+        .query_row("SELECT event_id FROM outbox", [], |r| r.get(0))
+        .expect("the outbox has one row");
+    assert_eq!(event_id, row.event.id.to_string());
+}
+
+#[test]
+fn an_event_the_state_machine_refuses_writes_nothing() {
+    let test = TestDb::new();
+    let mut db = test.open();
+    let (booking_id, _) = requested("A1");
+    let refused = db.record(&paid(booking_id));
+    assert!(
+        matches!(
+            refused,
+            Err(OutboxError::Rejected(Rejected::NotRequested { .. }))
+        ),
+        "a payment for a booking never requested must be refused by step \
+         01's state machine, got {refused:?}"
+    );
+    assert!(
+        rows(&db).is_empty(),
+        "a refused event must not reach the outbox: nothing happened, so \
+         nothing is announced"
+    );
+}
+
+#[test]
+fn a_hold_on_a_taken_seat_writes_neither_booking_nor_row() {
+    let test = TestDb::new();
+    let mut db = test.open();
+    db.record(&requested("A1").1)
+        .expect("the first hold is recorded");
+    let (late, second) = requested("A1");
+    let refused = db.record(&second);
+    match &refused {
+        Err(OutboxError::SeatTaken { seat_id }) => {
+            assert_eq!(seat_id.as_str(), "A1");
+        }
+        other => panic!(
+            "a second hold on seat A-1 must be OutboxError::SeatTaken, got \
+             {other:?}"
+        ),
+    }
+    assert_eq!(db.state(late).ok(), Some(BookingState::Empty));
+    assert_eq!(
+        rows(&db).len(),
+        1,
+        "the refused hold must not leave an outbox row: no event without its \
+         state change"
+    );
+}
+
+#[test]
+fn when_the_outbox_insert_fails_the_booking_does_not_change() {
+    let test = TestDb::new();
+    let mut db = test.open();
+    test.other_connection()
+        .execute_batch(
+            "CREATE TRIGGER refuse_rows BEFORE INSERT ON outbox
+             BEGIN SELECT RAISE(ABORT, 'the outbox is full'); END;",
+        )
+        .expect("the trigger is created");
+    let (booking_id, event) = requested("A1");
+    let result = db.record(&event);
+    let Err(error) = result else {
+        panic!(
+            "record must return the error of the outbox insert, not swallow \
+             it: got {result:?}"
+        );
+    };
+    assert!(
+        matches!(error, OutboxError::Database { .. }),
+        "a refused insert is OutboxError::Database, got {error:?}"
+    );
+    assert_cause_not_repeated(&error, 2);
+    assert_eq!(
+        db.state(booking_id).ok(),
+        Some(BookingState::Empty),
+        "the hold must roll back with the failed outbox row: a state change \
+         without its event is the lost event of the dual write (is the \
+         booking written in its own transaction, before the row?)"
+    );
+}
+
+#[test]
+fn when_the_booking_write_fails_no_row_is_queued() {
+    let test = TestDb::new();
+    let mut db = test.open();
+    let (booking_id, request) = requested("A1");
+    db.record(&request).expect("the request is recorded");
+    test.other_connection()
+        .execute_batch(
+            "CREATE TRIGGER refuse_updates BEFORE UPDATE ON bookings
+             BEGIN SELECT RAISE(ABORT, 'no updates today'); END;",
+        )
+        .expect("the trigger is created");
+    let result = db.record(&paid(booking_id));
+    assert!(
+        matches!(result, Err(OutboxError::Database { .. })),
+        "record must return the error of the booking write, got {result:?}"
+    );
+    assert_eq!(
+        rows(&db).len(),
+        1,
+        "only the request's row may be there: an event for a change that was \
+         not committed is an invented event"
+    );
+}
+
+/// The naive service: write the database, then publish, as two steps. A
+/// crash between them is all it takes.
+fn naive_confirm(
+    test: &TestDb,
+    log: &solution13_outbox::IdempotentLog<SimDisk>,
+    producer: &mut IdempotentProducer,
+    event: IdentifiedEvent,
+    crash_between: bool,
+) {
+    test.other_connection()
+        .execute(
+            "INSERT INTO bookings (booking_id, seat_id, user_id, state)
+             VALUES (?1, 'B1', ?2, 'held')",
+            [
+                event.event.booking_id().as_uuid().to_string(),
+                uuid::Uuid::new_v4().to_string(),
+            ],
+        )
+        .expect("the naive write");
+    if crash_between {
+        return;
+    }
+    let batch = producer.batch(P0, vec![event]);
+    log.produce(P0, &batch).expect("the naive publish");
+}
+
+#[test]
+fn a_crash_between_write_and_publish_loses_the_naive_event_but_not_the_outbox_one()
+ {
+    let test = TestDb::new();
+    let mut db = test.open();
+    let disk = SimDisk::new(13);
+    let log = open_log(&disk);
+
+    // The naive way: the hold is committed, the crash comes, and the event
+    // never reaches the log.
+    let (naive_booking, naive_request) = requested("B1");
+    naive_confirm(
+        &test,
+        &log,
+        &mut IdempotentProducer::new(),
+        IdentifiedEvent::new(naive_request),
+        true,
+    );
+    assert!(
+        matches!(db.state(naive_booking), Ok(BookingState::Held { .. })),
+        "the naive write is committed"
+    );
+    assert!(published(&log).is_empty(), "and its event is lost");
+
+    // The outbox way: the crash comes at the same moment, after the commit
+    // and before any publish; a relay started afterwards publishes the row.
+    let row = record_requests(&mut db, 1).remove(0);
+    drop(db);
+    let mut db = test.open();
+    let mut relay = Relay::new(RelayConfig::default());
+    let pass = relay.run_once(&mut db, &log, None);
+    assert!(
+        matches!(pass, Ok(Pass::Published { rows: 1, .. })),
+        "the relay after the restart must publish the committed row, got \
+         {pass:?}"
+    );
+    assert_eq!(
+        published(&log),
+        vec![row.event],
+        "with the outbox, the event of a committed change is published after \
+         the crash: invariant 10"
+    );
+}
