@@ -4,9 +4,8 @@
 mod common;
 
 use common::{TestDb, paid, record_requests, requested, rows};
-use solution13_outbox::{
-    BookingState, OutboxError, Rejected, encode_identified,
-};
+use solution13_outbox::encode_identified;
+use solution13_outbox::{BookingState, OutboxError, Rejected};
 use workshop_testkit::errors::assert_cause_not_repeated;
 
 #[test]
