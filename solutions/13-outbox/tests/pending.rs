@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestDb, record_requests, rows};
+use common::{TestDb, record_requests, rows, sent_count};
 use solution13_outbox::{MarkMode, OutboxError, Position};
 use workshop_testkit::errors::assert_cause_not_repeated;
 
@@ -35,16 +35,69 @@ fn marked_rows_are_no_longer_unsent_in_both_modes() {
         let recorded = record_requests(&mut db, 4);
         db.mark_sent(&positions(&recorded[..2]), mode)
             .expect("marking works");
+        let sent: Vec<bool> = rows(&db).into_iter().map(|(_, s)| s).collect();
+        assert_eq!(
+            sent,
+            vec![true, true, false, false],
+            "with {mode:?}, mark_sent of the first two rows must mark those \
+             two and no other (the flags are each row's sent_at IS NOT NULL)"
+        );
         assert_eq!(
             db.unsent(10).expect("readable"),
             recorded[2..].to_vec(),
-            "with {mode:?}, after marking the first two rows only the last \
-             two are unsent: mark exactly the rows given, not all of them"
+            "the first two rows are marked sent, so unsent must give only the \
+             last two: unsent must skip the rows marked sent \
+             (WHERE sent_at IS NULL)"
         );
-        let sent: Vec<bool> = rows(&db).into_iter().map(|(_, s)| s).collect();
-        assert_eq!(sent, vec![true, true, false, false]);
         db.mark_sent(&positions(&recorded[..1]), mode)
             .expect("marking a sent row again is not an error");
+    }
+}
+
+#[test]
+fn a_mark_touches_only_the_rows_given() {
+    for mode in [MarkMode::Batched, MarkMode::PerRow] {
+        let test = TestDb::new();
+        let mut db = test.open();
+        let recorded = record_requests(&mut db, 4);
+        db.mark_sent(&positions(&recorded[2..3]), mode)
+            .expect("marking works");
+        let sent: Vec<bool> = rows(&db).into_iter().map(|(_, s)| s).collect();
+        assert_eq!(
+            sent,
+            vec![false, false, true, false],
+            "with {mode:?}, marking row 3 alone must leave rows 1, 2 and 4 \
+             unsent: match one position (WHERE position = ?), not a range \
+             such as position <= ?, which marks rows never published"
+        );
+    }
+}
+
+#[test]
+fn a_row_marked_already_keeps_its_first_sent_at() {
+    for mode in [MarkMode::Batched, MarkMode::PerRow] {
+        let test = TestDb::new();
+        let mut db = test.open();
+        let recorded = record_requests(&mut db, 2);
+        test.other_connection()
+            .execute("UPDATE outbox SET sent_at = 1 WHERE position = 1", [])
+            .expect("row 1 is marked sent by hand");
+        db.mark_sent(&positions(&recorded), mode)
+            .expect("marking a sent row again is not an error");
+        let first: i64 = test
+            .other_connection()
+            .query_row(
+                "SELECT sent_at FROM outbox WHERE position = 1",
+                [],
+                |row| row.get(0),
+            )
+            .expect("row 1 is there");
+        assert_eq!(
+            first, 1,
+            "with {mode:?}, row 1 was sent at 1 and marked again: its sent_at \
+             must stay 1, as the doc says. Add AND sent_at IS NULL to the \
+             UPDATE"
+        );
     }
 }
 
@@ -128,10 +181,38 @@ fn a_batched_mark_is_all_or_nothing() {
         matches!(result, Err(OutboxError::Database { .. })),
         "the refused mark must come back as an error, got {result:?}"
     );
+    let sent = sent_count(&test);
     assert_eq!(
-        db.unsent(10).expect("readable").len(),
-        3,
-        "MarkMode::Batched marks the rows in one transaction: when one mark \
-         fails, none of them is marked"
+        sent, 0,
+        "rows marked sent after a batched mark whose third row failed: {sent} \
+         of 3. MarkMode::Batched marks the rows in one transaction: when one \
+         mark fails, none of them is marked"
+    );
+}
+
+#[test]
+fn a_per_row_mark_keeps_the_rows_marked_before_a_failure() {
+    let test = TestDb::new();
+    let mut db = test.open();
+    let recorded = record_requests(&mut db, 4);
+    test.other_connection()
+        .execute_batch(
+            "CREATE TRIGGER refuse_third BEFORE UPDATE ON outbox
+             WHEN old.position = 3
+             BEGIN SELECT RAISE(ABORT, 'not this one'); END;",
+        )
+        .expect("the trigger is created");
+    let result = db.mark_sent(&positions(&recorded), MarkMode::PerRow);
+    assert!(
+        matches!(result, Err(OutboxError::Database { .. })),
+        "the refused mark must come back as an error, got {result:?}"
+    );
+    let sent: Vec<bool> = rows(&db).into_iter().map(|(_, s)| s).collect();
+    assert_eq!(
+        sent,
+        vec![true, true, false, false],
+        "MarkMode::PerRow commits each row on its own: rows 1 and 2, marked \
+         before row 3 failed, must stay marked, and row 4 is never reached. \
+         Is PerRow one transaction, like Batched?"
     );
 }

@@ -3,13 +3,9 @@
 
 mod common;
 
-use common::{
-    P0, TestDb, open_log, paid, published, record_requests, requested, rows,
-};
-use solution13_outbox::{
-    BookingState, IdempotentProducer, IdentifiedEvent, OutboxError, Pass,
-    Rejected, Relay, RelayConfig, SimDisk, encode_identified,
-};
+use common::{TestDb, paid, record_requests, requested, rows};
+use solution13_outbox::encode_identified;
+use solution13_outbox::{BookingState, OutboxError, Rejected};
 use workshop_testkit::errors::assert_cause_not_repeated;
 
 #[test]
@@ -115,7 +111,7 @@ fn a_hold_on_a_taken_seat_writes_neither_booking_nor_row() {
             assert_eq!(seat_id.as_str(), "A1");
         }
         other => panic!(
-            "a second hold on seat A-1 must be OutboxError::SeatTaken, got \
+            "a second hold on seat A1 must be OutboxError::SeatTaken, got \
              {other:?}"
         ),
     }
@@ -182,75 +178,5 @@ fn when_the_booking_write_fails_no_row_is_queued() {
         1,
         "only the request's row may be there: an event for a change that was \
          not committed is an invented event"
-    );
-}
-
-/// The naive service: write the database, then publish, as two steps. A
-/// crash between them is all it takes.
-fn naive_confirm(
-    test: &TestDb,
-    log: &solution13_outbox::IdempotentLog<SimDisk>,
-    producer: &mut IdempotentProducer,
-    event: IdentifiedEvent,
-    crash_between: bool,
-) {
-    test.other_connection()
-        .execute(
-            "INSERT INTO bookings (booking_id, seat_id, user_id, state)
-             VALUES (?1, 'B1', ?2, 'held')",
-            [
-                event.event.booking_id().as_uuid().to_string(),
-                uuid::Uuid::new_v4().to_string(),
-            ],
-        )
-        .expect("the naive write");
-    if crash_between {
-        return;
-    }
-    let batch = producer.batch(P0, vec![event]);
-    log.produce(P0, &batch).expect("the naive publish");
-}
-
-#[test]
-fn a_crash_between_write_and_publish_loses_the_naive_event_but_not_the_outbox_one()
- {
-    let test = TestDb::new();
-    let mut db = test.open();
-    let disk = SimDisk::new(13);
-    let log = open_log(&disk);
-
-    // The naive way: the hold is committed, the crash comes, and the event
-    // never reaches the log.
-    let (naive_booking, naive_request) = requested("B1");
-    naive_confirm(
-        &test,
-        &log,
-        &mut IdempotentProducer::new(),
-        IdentifiedEvent::new(naive_request),
-        true,
-    );
-    assert!(
-        matches!(db.state(naive_booking), Ok(BookingState::Held { .. })),
-        "the naive write is committed"
-    );
-    assert!(published(&log).is_empty(), "and its event is lost");
-
-    // The outbox way: the crash comes at the same moment, after the commit
-    // and before any publish; a relay started afterwards publishes the row.
-    let row = record_requests(&mut db, 1).remove(0);
-    drop(db);
-    let mut db = test.open();
-    let mut relay = Relay::new(RelayConfig::default());
-    let pass = relay.run_once(&mut db, &log, None);
-    assert!(
-        matches!(pass, Ok(Pass::Published { rows: 1, .. })),
-        "the relay after the restart must publish the committed row, got \
-         {pass:?}"
-    );
-    assert_eq!(
-        published(&log),
-        vec![row.event],
-        "with the outbox, the event of a committed change is published after \
-         the crash: invariant 10"
     );
 }

@@ -6,13 +6,13 @@ mod common;
 use std::collections::HashSet;
 
 use common::{
-    Rng, TestDb, batches, open_log, published, record_requests, rows,
-    sent_count,
+    P0, Rng, TestDb, batches, open_log, published, record_requests, requested,
+    rows, sent_count,
 };
 use solution13_outbox::{
-    BookingDb, EventId, Handled, IdentifiedEvent, MarkMode, Offset,
-    OutboxError, OutboxRow, Partition, Pass, Relay, RelayConfig, RelayCrash,
-    RelayError, SimDisk,
+    BookingDb, BookingState, EventId, Handled, IdempotentProducer,
+    IdentifiedEvent, MarkMode, Offset, OutboxError, OutboxRow, Partition, Pass,
+    Relay, RelayConfig, RelayCrash, RelayError, SimDisk,
 };
 
 fn config(max_in_flight: usize) -> RelayConfig {
@@ -167,7 +167,9 @@ fn a_crash_between_publish_and_mark_gives_a_duplicate_the_consumer_absorbs() {
     assert_eq!(published(&log).len(), 3, "the batch reached the log");
     assert!(
         rows(&db).iter().all(|(_, sent)| !sent),
-        "the crash came before the mark"
+        "the rows are marked sent, yet the relay crashed before its mark: \
+         rows were marked sent before they were published; mark only after \
+         produce returns"
     );
     let mut relay = Relay::new(config(10));
     assert!(matches!(
@@ -294,6 +296,81 @@ fn a_row_that_does_not_decode_stops_the_relay_before_anything_is_published() {
     }
 }
 
+#[test]
+fn a_publish_the_log_refuses_marks_nothing_and_is_sent_again_later() {
+    let test = TestDb::new();
+    let mut db = test.open();
+    let recorded = record_requests(&mut db, 2);
+    let disk = SimDisk::new(8);
+    let log = open_log(&disk);
+    // The disk fails from its next write on: the log refuses the batch.
+    disk.fail_after(0);
+    let mut relay = Relay::new(config(10));
+    let failed = relay.run_once(&mut db, &log, None);
+    assert!(
+        matches!(failed, Err(RelayError::Publish(_))),
+        "when log.produce fails, the pass must return RelayError::Publish \
+         (pass the error on with `?`), got {failed:?}"
+    );
+    assert_eq!(
+        sent_count(&test),
+        0,
+        "rows marked sent after a failed publish: the log does not have \
+         them, and no relay will ever send them. Mark only after produce \
+         returns Ok"
+    );
+    // The machine restarts: the disk works again and the log is reopened.
+    disk.crash();
+    let log = open_log(&disk);
+    let again = relay.run_once(&mut db, &log, None);
+    assert!(
+        matches!(again, Ok(Pass::Published { rows: 2, .. })),
+        "once the log takes batches again, the next pass must publish the \
+         rows that the failed pass left unsent, got {again:?}"
+    );
+    assert_eq!(
+        ids(&published(&log)),
+        row_ids(&recorded),
+        "the log must hold each row's event once, with its recorded id"
+    );
+    assert_eq!(sent_count(&test), 2, "both rows are marked sent now");
+}
+
+#[test]
+fn the_relay_marks_the_way_its_config_says() {
+    for (marks, want) in [(MarkMode::Batched, 0), (MarkMode::PerRow, 2)] {
+        let test = TestDb::new();
+        let mut db = test.open();
+        record_requests(&mut db, 3);
+        test.other_connection()
+            .execute_batch(
+                "CREATE TRIGGER refuse_third BEFORE UPDATE ON outbox
+                 WHEN old.position = 3
+                 BEGIN SELECT RAISE(ABORT, 'not this one'); END;",
+            )
+            .expect("the trigger is created");
+        let disk = SimDisk::new(9);
+        let log = open_log(&disk);
+        let mut relay = Relay::new(RelayConfig {
+            marks,
+            ..config(10)
+        });
+        let failed = relay.run_once(&mut db, &log, None);
+        assert!(
+            matches!(failed, Err(RelayError::Outbox(_))),
+            "with {marks:?}, a mark the database refuses must be reported, \
+             got {failed:?}"
+        );
+        let sent = sent_count(&test);
+        assert_eq!(
+            sent, want,
+            "with {marks:?} and the third row's mark refused, {sent} rows \
+             were marked sent, want {want}: pass self.config.marks to \
+             mark_sent"
+        );
+    }
+}
+
 /// Runs relays over the outbox until a pass is idle, crashing each at a
 /// point drawn from `rng`, and starting a new one after each crash.
 fn relay_with_crashes(
@@ -368,4 +445,74 @@ fn with_crashes_at_every_point_every_row_is_published_and_nothing_else() {
             "seed {seed}: every row ends marked sent"
         );
     }
+}
+
+/// The naive service: write the database, then publish, as two steps. A
+/// crash between them is all it takes.
+fn naive_confirm(
+    test: &TestDb,
+    log: &solution13_outbox::IdempotentLog<SimDisk>,
+    producer: &mut IdempotentProducer,
+    event: IdentifiedEvent,
+    crash_between: bool,
+) {
+    test.other_connection()
+        .execute(
+            "INSERT INTO bookings (booking_id, seat_id, user_id, state)
+             VALUES (?1, 'B1', ?2, 'held')",
+            [
+                event.event.booking_id().as_uuid().to_string(),
+                uuid::Uuid::new_v4().to_string(),
+            ],
+        )
+        .expect("the naive write");
+    if crash_between {
+        return;
+    }
+    let batch = producer.batch(P0, vec![event]);
+    log.produce(P0, &batch).expect("the naive publish");
+}
+
+#[test]
+fn a_crash_between_write_and_publish_loses_the_naive_event_but_not_the_outbox_one()
+ {
+    let test = TestDb::new();
+    let mut db = test.open();
+    let disk = SimDisk::new(13);
+    let log = open_log(&disk);
+
+    // The naive way: the hold is committed, the crash comes, and the event
+    // never reaches the log.
+    let (naive_booking, naive_request) = requested("B1");
+    naive_confirm(
+        &test,
+        &log,
+        &mut IdempotentProducer::new(),
+        IdentifiedEvent::new(naive_request),
+        true,
+    );
+    assert!(
+        matches!(db.state(naive_booking), Ok(BookingState::Held { .. })),
+        "the naive write is committed"
+    );
+    assert!(published(&log).is_empty(), "and its event is lost");
+
+    // The outbox way: the crash comes at the same moment, after the commit
+    // and before any publish; a relay started afterwards publishes the row.
+    let row = record_requests(&mut db, 1).remove(0);
+    drop(db);
+    let mut db = test.open();
+    let mut relay = Relay::new(RelayConfig::default());
+    let pass = relay.run_once(&mut db, &log, None);
+    assert!(
+        matches!(pass, Ok(Pass::Published { rows: 1, .. })),
+        "the relay after the restart must publish the committed row, got \
+         {pass:?}"
+    );
+    assert_eq!(
+        published(&log),
+        vec![row.event],
+        "with the outbox, the event of a committed change is published after \
+         the crash: invariant 10"
+    );
 }
