@@ -103,6 +103,7 @@ impl Future for WaitForOffset {
     /// append to the partition, whenever it lands, must wake `cx`'s waker.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // exercise: solution
+        // ANCHOR: poll_core
         // `WaitForOffset` is `Unpin` (none of its fields points into the future
         // itself), so the pin can simply be taken off.
         let this = self.get_mut();
@@ -134,6 +135,7 @@ impl Future for WaitForOffset {
             return Poll::Ready(Ok(()));
         }
         Poll::Pending
+        // ANCHOR_END: poll_core
         // exercise: stub
         // todo!("wait for the record, losing no wake-up (chapter 07)")
         // exercise: end

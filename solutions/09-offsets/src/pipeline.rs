@@ -271,6 +271,7 @@ impl Pipeline<'_> {
         stage = stage.advance(Stage::Decoded)?;
         self.reached(offset, stage)?;
 
+        // ANCHOR: effect_then_ack
         // The effect. A rejected event (a duplicate, a payment for a booking
         // that does not exist) is handled too: the store recorded why, and
         // there is nothing more to do with it.
@@ -283,6 +284,7 @@ impl Pipeline<'_> {
 
         stage = stage.advance(Stage::Acked)?;
         self.reached(offset, stage)?;
+        // ANCHOR_END: effect_then_ack
         Ok(())
         // exercise: stub
         // todo!("take the record through every stage (chapter 09)")

@@ -16,6 +16,7 @@ pub const MIN_BODY_LEN: usize = 12;
 /// flipped bit can make four gigabytes.
 pub const MAX_BODY_LEN: usize = 16 * 1024 * 1024;
 
+// ANCHOR: frame_table
 // A frame, all integers little-endian:
 //
 // | bytes   | field      | what                                      |
@@ -25,6 +26,7 @@ pub const MAX_BODY_LEN: usize = 16 * 1024 * 1024;
 // | 8..16   | offset     | u64: the record's offset                  |
 // | 16..20  | key length | u32: bytes in the key                     |
 // | 20..    | key, value | the key, then the value up to the end     |
+// ANCHOR_END: frame_table
 // ANCHOR_END: layout
 
 // ANCHOR: frame

@@ -238,6 +238,7 @@ impl BookingDb {
         event: &IdentifiedEvent,
     ) -> Result<Handled, HandleError> {
         // exercise: solution
+        // ANCHOR: handle_body
         // IMMEDIATE takes the write lock now rather than at the first write, so
         // a locked database is found before anything is read.
         let transaction = self
@@ -251,6 +252,7 @@ impl BookingDb {
         mark_processed(&transaction, offset, event, &outcome)?;
         transaction.commit()?;
         Ok(Handled::First(outcome))
+        // ANCHOR_END: handle_body
         // exercise: stub
         // todo!(
         //     "one transaction: dedupe, decide, mark processed, commit (chapter 11)"
