@@ -7,6 +7,7 @@
 //                                    `// ANCHOR_END: ANCHOR` (mdBook's syntax);
 //   {{#include PATH:ANCHOR nodoc}}   the same without whole-line comments: the
 //                                    speaker says what the doc comments say;
+//   {{#file PATH}}                   a whole small file (the demo's commands);
 //   {{#table PATH#HEADING}}          the first Markdown table under that
 //                                    heading of a book chapter;
 //   {{#text PATH#HEADING}}           the first ```text block under that
@@ -16,7 +17,8 @@
 //   {{#cast FILE}}                   a recorded terminal session (lib/cast.mjs).
 //
 // `| rows=1,2 cols=1,3` after a table and `| lines=1-8` after a text block
-// pick parts of them; `| height=400` caps a diagram's height on the slide.
+// pick parts of them; `| lines=6-9 table="a,b,c" cols=1,3` makes a table of
+// column-aligned output (see `textTable`); `| height=400` caps a diagram's height on the slide.
 // A ```mermaid block in the deck itself is rendered too.
 //
 // Paths are relative to the deck's folder. Anything that cannot be found (a
@@ -176,6 +178,24 @@ export function pickLines(lines, options, where) {
 }
 
 /**
+ * Turns column-aligned program output into a Markdown table: cells are
+ * separated by `|` or by two or more spaces, and every line must have one
+ * cell per header name, so a change in the output's shape fails the build.
+ */
+export function textTable(lines, header, where) {
+  const rows = lines.map((line, i) => {
+    const cells = line.split("|").flatMap((group) => group.trim().split(/\s{2,}/)).filter((c) => c !== "");
+    if (cells.length !== header.length) {
+      throw new IncludeError(where, `output line ${i + 1} has ${cells.length} columns, the slide names ` +
+        `${header.length}: "${line.trim()}"`);
+    }
+    return cells;
+  });
+  const align = rows[0].map((c) => (/^[\d.]/.test(c) ? "---:" : "---"));
+  return [header, align, ...rows].map((r) => `| ${r.join(" | ")} |`);
+}
+
+/**
  * Expands every include line of a deck. `hooks` renders what needs more
  * than text: `hooks.mermaid(source, where)` and `hooks.cast(path, where)`
  * return Markdown (an image).
@@ -183,7 +203,7 @@ export function pickLines(lines, options, where) {
 export async function expandDeck(markdown, { baseDir, deckName = "deck", hooks = {} }) {
   const out = [];
   const lines = markdown.split("\n");
-  const directive = /^\s*\{\{#(include|table|text|mermaid|cast)\s+(.+?)\s*\}\}\s*$/;
+  const directive = /^\s*\{\{#(include|file|table|text|mermaid|cast)\s+(.+?)\s*\}\}\s*$/;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     const where = `${deckName}:${i + 1}`;
@@ -204,12 +224,25 @@ export async function expandDeck(markdown, { baseDir, deckName = "deck", hooks =
     const [, kind, spec] = m;
     if (kind === "include") {
       out.push(snippet(baseDir, spec, where));
+    } else if (kind === "file") {
+      const lines = dedent(readSource(baseDir, spec, where).split("\n"));
+      if (lines.length > MAX_SNIPPET_LINES) {
+        throw new IncludeError(where, `${spec} has ${lines.length} lines; a slide shows at most ${MAX_SNIPPET_LINES}`);
+      }
+      out.push(lines.join("\n"));
     } else if (kind === "table") {
       const { lines: body, options } = sectionOf(baseDir, spec, where);
       out.push(pickTable(firstTable(body, where), options, where).join("\n"));
     } else if (kind === "text") {
       const { lines: body, options } = sectionOf(baseDir, spec, where);
-      out.push(pickLines(firstTextBlock(body, where), options, where).join("\n"));
+      const picked = pickLines(firstTextBlock(body, where), options, where);
+      const header = options.match(/table="([^"]+)"/);
+      if (header) {
+        const table = textTable(picked, header[1].split(","), where);
+        out.push(pickTable(table, options.replace(/table="[^"]+"/, ""), where).join("\n"));
+      } else {
+        out.push(picked.join("\n"));
+      }
     } else if (kind === "mermaid") {
       const { lines: body, options } = sectionOf(baseDir, spec, where);
       const start = body.findIndex((l) => l.trim() === "```mermaid");

@@ -43,7 +43,10 @@ export async function startMermaid() {
       theme: "base",
       themeVariables,
       flowchart: { htmlLabels: false, curve: "basis" },
-      sequence: { useMaxWidth: false },
+      sequence: {
+        useMaxWidth: false, mirrorActors: false, actorFontSize: 22, messageFontSize: 22,
+        noteFontSize: 20, width: 170, height: 56, boxMargin: 8, messageMargin: 34,
+      },
       securityLevel: "strict",
     });
   }, themeVariables);
