@@ -14,6 +14,7 @@
 //                                    heading (command output the book shows);
 //   {{#mermaid PATH#HEADING}}        the first mermaid diagram under that
 //                                    heading, rendered like the deck's own;
+//   {{#steps PATH}}                  the step map from the book's SUMMARY.md;
 //   {{#cast FILE}}                   a recorded terminal session (lib/cast.mjs).
 //
 // `| rows=1,2 cols=1,3` after a table and `| lines=1-8` after a text block
@@ -196,6 +197,19 @@ export function textTable(lines, header, where) {
 }
 
 /**
+ * The book's steps, from its SUMMARY.md ("- [05 Backpressure: ...](05-backpressure.md)"),
+ * as a two-column table whose numbers link to the chapters (`book:` links).
+ */
+export function stepMap(summary, where) {
+  const steps = [...summary.matchAll(/^- \[(\d\d) ([^\]:]+)[^\]]*\]\((\d\d-[\w-]+)\.md\)/gm)]
+    .map(([, number, title, page]) => [`[${number}](book:${page})`, title.trim()]);
+  if (steps.length === 0) throw new IncludeError(where, "the summary lists no steps");
+  const half = Math.ceil(steps.length / 2);
+  const rows = steps.slice(0, half).map((left, i) => [...left, ...(steps[half + i] ?? ["", ""])]);
+  return ["| step | topic | step | topic |", "|---|---|---|---|", ...rows.map((r) => `| ${r.join(" | ")} |`)];
+}
+
+/**
  * Expands every include line of a deck. `hooks` renders what needs more
  * than text: `hooks.mermaid(source, where)` and `hooks.cast(path, where)`
  * return Markdown (an image).
@@ -203,7 +217,7 @@ export function textTable(lines, header, where) {
 export async function expandDeck(markdown, { baseDir, deckName = "deck", hooks = {} }) {
   const out = [];
   const lines = markdown.split("\n");
-  const directive = /^\s*\{\{#(include|file|table|text|mermaid|cast)\s+(.+?)\s*\}\}\s*$/;
+  const directive = /^\s*\{\{#(include|file|table|text|mermaid|steps|cast)\s+(.+?)\s*\}\}\s*$/;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     const where = `${deckName}:${i + 1}`;
@@ -252,6 +266,8 @@ export async function expandDeck(markdown, { baseDir, deckName = "deck", hooks =
       const source = (height ? [`%% height: ${height[1]}`] : []).concat(body.slice(start + 1, end)).join("\n");
       if (!hooks.mermaid) throw new IncludeError(where, "no mermaid renderer");
       out.push(await hooks.mermaid(source, where));
+    } else if (kind === "steps") {
+      out.push(stepMap(readSource(baseDir, spec, where), where).join("\n"));
     } else if (kind === "cast") {
       if (!hooks.cast) throw new IncludeError(where, "no cast renderer");
       out.push(await hooks.cast(spec, where));

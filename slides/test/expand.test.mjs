@@ -60,3 +60,13 @@ test("column-aligned output becomes a table, and a change in its shape fails", a
   assert.equal(got, "| mode | sent | p50 |\n| --- | ---: | ---: |\n| fast | 100 | 1 ms |\n| slow | 10 | 9 ms |");
   assert.throws(() => textTable(["fast 100 | 1 ms"], ["mode", "sent", "p50"], "x"), /2 columns, the slide names 3/);
 });
+
+test("the step map lists the book's steps with links to their chapters", async () => {
+  const got = await expand("{{#steps summary.md}}");
+  assert.equal(got, [
+    "| step | topic | step | topic |",
+    "|---|---|---|---|",
+    "| [00](book:00-welcome) | Welcome | [02](book:02-protobuf) | Protobuf |",
+    "| [01](book:01-events) | Events |  |  |",
+  ].join("\n"), "steps in order, split in two columns, titles up to the colon");
+});
