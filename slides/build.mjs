@@ -107,7 +107,7 @@ async function expand(mode, mermaid, diagramCache) {
 
 async function marp(input, output, extra) {
   const theme = join(here, "theme/unstoppable.css");
-  const code = await marpCli([input, "--theme-set", theme, "--html", "--allow-local-files", "-o", output, ...extra]);
+  const code = await marpCli([input, "--theme-set", theme, "--html", "-o", output, ...extra]);
   if (code !== 0) throw new Error(`marp-cli failed (exit ${code}) on ${output}`);
 }
 
