@@ -76,7 +76,12 @@ impl BarChart {
     pub fn to_svg(&self) -> String {
         let axis = Axis::new(self.scale, self.values());
         let legend = self.series.len() > 1;
-        let plot_top = if legend { 78.0 } else { 62.0 };
+        // Title and command, then the legend, then the reference's label,
+        // each on a line of its own.
+        let mut plot_top = if legend { 78.0 } else { 62.0 };
+        if self.reference.is_some() {
+            plot_top += 16.0;
+        }
         let plot_height: f64 = self
             .groups
             .iter()
