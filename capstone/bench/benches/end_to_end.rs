@@ -2,11 +2,17 @@
 //! latency from booking to committed effect, per fsync policy of the log,
 //! beside the disk's own fsync rate measured in the same run.
 //!
-//! Run from the repository root (about a minute after the build):
+//! Run from the repository root (two to four minutes after the build, as the
+//! disk allows):
 //!
 //! ```sh
 //! cargo bench -p capstone-bench --bench end_to_end
 //! ```
+//!
+//! The configurations: the four fsync policies of the log with databases
+//! that do not fsync; the log fsyncing every record with both databases
+//! fsyncing every commit (what survives a power cut); and two of these again
+//! with SQLite's write-ahead log instead of its default rollback journal.
 //!
 //! The path is `capstone_bench::service_path`: a booking recorded in step
 //! 13's outbox, published by its relay through step 11's idempotent producer
@@ -17,9 +23,9 @@
 //!
 //! For each configuration, two runs:
 //!
-//! - throughput: the booking service records 2,000 bookings (4,000 events)
-//!   as fast as it can; events per second from the first booking to the last
-//!   commit;
+//! - throughput: the booking service records 2,000 bookings (4,000 events;
+//!   200 where the databases fsync) as fast as it can; events per second
+//!   from the first booking to the last commit;
 //! - latency: 100 bookings one at a time, the next once the last is
 //!   committed; each event's time from the call that records it to the return
 //!   of the commit that covers it, p50 and p99 over all rounds.
@@ -41,7 +47,7 @@ use std::time::{Duration, Instant};
 use capstone_bench::figures::{
     self, END_TO_END, END_TO_END_COLUMNS, END_TO_END_COMMAND, Table, grouped,
 };
-use capstone_bench::service_path::{self, Load, PathConfig};
+use capstone_bench::service_path::{self, Journal, Load, PathConfig};
 use capstone_bench::stats::{median, millis, percentile};
 use solution10_recovery::FsyncPolicy;
 use solution11_idempotency::Durability;
@@ -63,6 +69,7 @@ fn scenarios() -> Vec<Scenario> {
     let fast_databases = |fsync| PathConfig {
         fsync,
         databases: Durability::SurvivesProcessCrash,
+        journal: Journal::RollbackDelete,
     };
     vec![
         Scenario {
@@ -93,6 +100,26 @@ fn scenarios() -> Vec<Scenario> {
             config: PathConfig {
                 fsync: FsyncPolicy::EveryRecord,
                 databases: Durability::SurvivesPowerLoss,
+                journal: Journal::RollbackDelete,
+            },
+            flood: 200,
+        },
+        // The same two with SQLite's write-ahead log instead of its default
+        // rollback journal, which steps 11 and 13 keep.
+        Scenario {
+            label: "log fsync every record + WAL",
+            config: PathConfig {
+                journal: Journal::WriteAheadLog,
+                ..fast_databases(FsyncPolicy::EveryRecord)
+            },
+            flood: 2_000,
+        },
+        Scenario {
+            label: "every record + databases fsync + WAL",
+            config: PathConfig {
+                fsync: FsyncPolicy::EveryRecord,
+                databases: Durability::SurvivesPowerLoss,
+                journal: Journal::WriteAheadLog,
             },
             flood: 200,
         },
@@ -123,6 +150,9 @@ struct Measured {
     rates: Vec<f64>,
     latencies: Vec<Duration>,
     locked_retries: usize,
+    /// Events and log records (producer batches) of the throughput runs.
+    flood_events: usize,
+    flood_batches: u64,
 }
 
 fn main() {
@@ -153,6 +183,8 @@ fn main() {
             let one = run("one", ONE_AT_A_TIME, Load::OneAtATime);
             let measured = &mut service[index];
             measured.rates.push(flood.events_per_second());
+            measured.flood_events += flood.events;
+            measured.flood_batches += flood.log_records;
             measured.latencies.extend(one.latencies);
             measured.locked_retries += flood.locked_retries + one.locked_retries;
         }
@@ -171,6 +203,14 @@ fn main() {
             format!("{:.3}", millis(p50)),
             format!("{:.3}", millis(p99)),
             format!("{:.2}", rate / disk_rate),
+            if measured.flood_batches == 0 {
+                String::new()
+            } else {
+                format!(
+                    "{:.1}",
+                    measured.flood_events as f64 / measured.flood_batches as f64
+                )
+            },
         ]);
     };
     add("disk alone: write 100 bytes + fsync", "fsyncs", &disk);
@@ -180,31 +220,32 @@ fn main() {
 
     let mut printed = String::new();
     printed.push_str(&format!(
-        "{:<36} {:>16} {:>10} {:>10} {:>9}\n",
-        "line", "per second", "p50", "p99", "x disk"
+        "{:<36} {:>16} {:>10} {:>10} {:>7} {:>9}\n",
+        "line", "per second", "p50", "p99", "x disk", "per batch"
     ));
     for row in 0..table.rows.len() {
         let number = |column| table.number(row, column).expect("a number");
         let text = |column| table.text(row, column).expect("a field");
         printed.push_str(&format!(
-            "{:<36} {:>16} {:>10} {:>10} {:>9.2}\n",
+            "{:<36} {:>16} {:>10} {:>10} {:>7.2} {:>9}\n",
             text("line"),
             format!("{} {}", grouped(number("per_second")), text("unit")),
             figures::ms(number("p50_ms")),
             figures::ms(number("p99_ms")),
             number("ratio_to_disk"),
+            text("events_per_batch"),
         ));
     }
     printed.push_str(&format!(
-        "throughput: {} rounds, medians; latency: {ONE_AT_A_TIME} bookings \
-         one at a time per round, percentiles of all rounds\n",
-        ROUNDS
+        "throughput: medians of {ROUNDS} rounds; per batch: events per log \
+         record (producer batch)\nlatency: {ONE_AT_A_TIME} bookings one at a \
+         time per round, percentiles of all rounds\n"
     ));
     for (scenario, measured) in scenarios.iter().zip(&service) {
         if measured.locked_retries > 0 {
             printed.push_str(&format!(
                 "{}: the outbox stayed locked for a whole busy timeout {} \
-                 times (retried)\n",
+                 time(s) (retried)\n",
                 scenario.label, measured.locked_retries
             ));
         }

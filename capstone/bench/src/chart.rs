@@ -65,7 +65,7 @@ const WIDTH: f64 = 760.0;
 const LABEL_RIGHT: f64 = 250.0;
 const PLOT_LEFT: f64 = 262.0;
 /// Room on the right for the text after the longest bar.
-const PLOT_RIGHT: f64 = WIDTH - 110.0;
+const PLOT_RIGHT: f64 = WIDTH - 150.0;
 const BAR_HEIGHT: f64 = 16.0;
 const BAR_GAP: f64 = 3.0;
 const GROUP_GAP: f64 = 14.0;
@@ -154,6 +154,24 @@ impl BarChart {
             escape(&self.axis)
         );
 
+        // Under the bars and their text, which a halo keeps readable.
+        if let Some(reference) = &self.reference {
+            let x = axis.x(reference.value);
+            let _ = writeln!(
+                svg,
+                "<line x1=\"{x:.1}\" y1=\"{}\" x2=\"{x:.1}\" \
+                 y2=\"{plot_bottom}\" stroke=\"#c0392b\" stroke-width=\"1.5\" \
+                 stroke-dasharray=\"5,4\"/>",
+                plot_top - 4.0
+            );
+            let _ = writeln!(
+                svg,
+                "<text x=\"{x:.1}\" y=\"{}\" text-anchor=\"middle\" \
+                 fill=\"#c0392b\">{}</text>",
+                plot_top - 8.0,
+                escape(&reference.label)
+            );
+        }
         // The groups: label on the left, bars from the axis's start.
         let mut y = plot_top + GROUP_GAP;
         for group in &self.groups {
@@ -180,7 +198,9 @@ impl BarChart {
                 );
                 let _ = writeln!(
                     svg,
-                    "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"#222\">{}</text>",
+                    "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"#222\" \
+                     stroke=\"white\" stroke-width=\"3\" \
+                     paint-order=\"stroke\">{}</text>",
                     end.max(PLOT_LEFT) + 5.0,
                     y + BAR_HEIGHT - 4.0,
                     escape(&bar.text)
@@ -195,23 +215,6 @@ impl BarChart {
              y2=\"{plot_bottom}\" stroke=\"#444\"/>"
         );
 
-        if let Some(reference) = &self.reference {
-            let x = axis.x(reference.value);
-            let _ = writeln!(
-                svg,
-                "<line x1=\"{x:.1}\" y1=\"{}\" x2=\"{x:.1}\" \
-                 y2=\"{plot_bottom}\" stroke=\"#c0392b\" stroke-width=\"1.5\" \
-                 stroke-dasharray=\"5,4\"/>",
-                plot_top - 4.0
-            );
-            let _ = writeln!(
-                svg,
-                "<text x=\"{x:.1}\" y=\"{}\" text-anchor=\"middle\" \
-                 fill=\"#c0392b\">{}</text>",
-                plot_top - 8.0,
-                escape(&reference.label)
-            );
-        }
         svg.push_str("</svg>\n");
         svg
     }
@@ -261,10 +264,15 @@ impl Axis {
                     .map(|m| m * magnitude)
                     .find(|step| *step >= raw)
                     .unwrap_or(10.0 * magnitude);
+                // A step of room past the longest bar, for its text.
+                let mut high = (max / step).ceil() * step;
+                if max > 0.8 * high {
+                    high += step;
+                }
                 Axis {
                     scale,
                     low: 0.0,
-                    high: (max / step).ceil() * step,
+                    high,
                     step,
                 }
             }

@@ -137,14 +137,16 @@ impl Table {
 /// The columns of the end-to-end table. The first row is the disk alone:
 /// `per_second` is its fsyncs per second and the latencies are one write and
 /// fsync; every other row is a configuration of the service, with events per
-/// second and each event's latency from booking to commit.
-pub const END_TO_END_COLUMNS: [&str; 6] = [
+/// second, each event's latency from booking to commit, and the events per
+/// producer batch in its throughput runs (empty for the disk).
+pub const END_TO_END_COLUMNS: [&str; 7] = [
     "line",
     "per_second",
     "unit",
     "p50_ms",
     "p99_ms",
     "ratio_to_disk",
+    "events_per_batch",
 ];
 
 /// The columns of the in-memory table: the channel first, then the pipeline.

@@ -14,6 +14,10 @@
 //! it by parking, and is unparked as soon as there is work, so no stage polls
 //! on a timer (a fallback timeout only guards against a lost wake-up).
 //!
+//! The databases are opened by steps 11 and 13's own code, in SQLite's default
+//! rollback-journal mode; [`Journal::WriteAheadLog`] switches the files to
+//! write-ahead logging first, to measure what that changes.
+//!
 //! This wiring is the benchmark's own. It was written while the capstone
 //! service (`capstone/service`, `solutions/14-capstone`) was being written
 //! beside it, from the same reference solutions; this module is the one place
@@ -24,7 +28,7 @@
 //! (step 13's relay publishes to one).
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Condvar, Mutex, PoisonError};
@@ -66,6 +70,21 @@ pub struct PathConfig {
     /// consumer's bookings) fsync on every commit. The committed offsets
     /// always are fsynced: step 10's `CommitStore` has no other mode.
     pub databases: Durability,
+    /// How SQLite keeps its journal in both databases.
+    pub journal: Journal,
+}
+
+/// SQLite's journal mode, set on the database files before the steps' code
+/// opens them (the mode is stored in the file).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Journal {
+    /// SQLite's default, which steps 11 and 13 use: a rollback journal file,
+    /// created and deleted by every transaction.
+    RollbackDelete,
+    /// Write-ahead logging: every transaction appends to one `-wal` file, and
+    /// readers do not wait for the writer. With `synchronous = FULL` a commit
+    /// fsyncs that file once.
+    WriteAheadLog,
 }
 
 /// How the booking service offers its bookings.
@@ -98,6 +117,10 @@ pub struct PathRun {
     /// SQLite's lock is not fair: a writer that never pauses can keep
     /// another out.
     pub locked_retries: usize,
+    /// How many records the log holds at the end: one per producer batch the
+    /// relay published, so `events / log_records` is the batch size the load
+    /// gave the relay, and the fsyncs `FsyncPolicy::EveryRecord` paid.
+    pub log_records: u64,
 }
 
 impl PathRun {
@@ -116,6 +139,18 @@ pub enum PathError {
          seats: ask for fewer"
     )]
     TooManyBookings { bookings: usize },
+    #[error("could not switch {} to write-ahead logging", path.display())]
+    Journal {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "{} stayed in journal mode {mode:?} when asked for write-ahead \
+         logging: the file system may not support it",
+        path.display()
+    )]
+    NoWriteAheadLog { path: PathBuf, mode: String },
     #[error("the booking service's outbox refused a booking")]
     Outbox(#[from] OutboxError),
     #[error("the durable log did not open")]
@@ -236,6 +271,12 @@ pub fn run(
     // Two connections to one outbox, as the service and a relay process
     // would have.
     let outbox = dir.join("service.sqlite");
+    let bookings_path = dir.join("consumer.sqlite");
+    if config.journal == Journal::WriteAheadLog {
+        for path in [&outbox, &bookings_path] {
+            use_write_ahead_log(path)?;
+        }
+    }
     let mut service = OutboxDb::open(&outbox, db_config)?;
     let mut relay_db = OutboxDb::open(&outbox, db_config)?;
     let log_config = LogConfig {
@@ -245,8 +286,8 @@ pub fn run(
         fsync: config.fsync,
     };
     let (log, _) = IdempotentLog::open(RealDisk, &dir.join("log"), log_config)?;
-    let mut bookings_db = BookingDb::open(&dir.join("consumer.sqlite"), db_config)
-        .map_err(PathError::OpenBookings)?;
+    let mut bookings_db =
+        BookingDb::open(&bookings_path, db_config).map_err(PathError::OpenBookings)?;
     let mut commits = CommitStore::open(RealDisk, &dir.join("consumer"))?;
     let progress = Progress::default();
     let (recorded_tx, recorded_rx) = std::sync::mpsc::channel();
@@ -308,13 +349,35 @@ pub fn run(
                 }));
             }
         };
+        let log_records = log.durable().end(P0)?.0;
         Ok(PathRun {
             events,
             elapsed: last_commit.map_or(Duration::ZERO, |last| last.duration_since(started)),
             latencies,
             locked_retries: progress.locked_retries.load(Ordering::Relaxed),
+            log_records,
         })
     })
+}
+
+/// Creates the database at `path` in write-ahead-logging mode, which SQLite
+/// keeps in the file for every later connection.
+fn use_write_ahead_log(path: &Path) -> Result<(), PathError> {
+    let failed = |source| PathError::Journal {
+        path: path.to_path_buf(),
+        source,
+    };
+    let connection = rusqlite::Connection::open(path).map_err(failed)?;
+    let mode: String = connection
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .map_err(failed)?;
+    if mode != "wal" {
+        return Err(PathError::NoWriteAheadLog {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    Ok(())
 }
 
 /// A seat of its own for the `n`th booking: A1, A2, ... A999, B1, ...

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use capstone_bench::service_path::{self, Load, PathConfig};
+use capstone_bench::service_path::{self, Journal, Load, PathConfig};
 use solution10_recovery::{CommitStore, FsyncPolicy, LogConfig, Partition, RealDisk};
 use solution11_idempotency::{BookingDb, DbConfig, Durability, IdempotentLog};
 
@@ -13,6 +13,7 @@ fn config(fsync: FsyncPolicy) -> PathConfig {
     PathConfig {
         fsync,
         databases: Durability::SurvivesProcessCrash,
+        journal: Journal::RollbackDelete,
     }
 }
 
@@ -82,6 +83,31 @@ fn a_flood_of_bookings_ends_confirmed_and_committed() {
         "every event's latency is measured once, when its offset is committed"
     );
     assert_every_booking_confirmed_and_committed(dir.path(), 50);
+}
+
+#[test]
+fn a_flood_with_write_ahead_logging_ends_confirmed_and_committed() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let run = service_path::run(
+        dir.path(),
+        PathConfig {
+            journal: Journal::WriteAheadLog,
+            ..config(FsyncPolicy::EveryRecord)
+        },
+        30,
+        Load::Flood,
+    )
+    .unwrap_or_else(|error| panic!("the run failed: {error} ({error:?})"));
+    assert_eq!(run.latencies.len(), 60, "one latency per event");
+    for file in ["service.sqlite", "consumer.sqlite"] {
+        let connection =
+            rusqlite::Connection::open(dir.path().join(file)).expect("the database opens");
+        let mode: String = connection
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .expect("the journal mode reads");
+        assert_eq!(mode, "wal", "{file} must be in write-ahead-logging mode");
+    }
+    assert_every_booking_confirmed_and_committed(dir.path(), 30);
 }
 
 #[test]
