@@ -246,12 +246,16 @@ pub fn verify(workshop: &Workshop, run_tests: bool) -> Result<bool> {
                 "workshop",
                 "--package",
                 "cross-step-tests",
+                // The benchmarks' wiring and charts (capstone/bench); the
+                // benchmarks themselves only run by hand.
+                "--package",
+                "capstone-bench",
             ])
             .status()
             .context("cannot start cargo")?;
         report.check(
             status.success(),
-            "cargo test -p workshop -p cross-step-tests",
+            "cargo test -p workshop -p cross-step-tests -p capstone-bench",
         );
 
         println!(
