@@ -249,6 +249,19 @@ fn temp_folder() -> std::io::Result<tempfile::TempDir> {
     tempfile::Builder::new().prefix("faults-").tempdir()
 }
 
+/// Creates the SQLite database at `path` in write-ahead-log mode, which the
+/// file remembers: steps 11 and 13 then open it as it is. A transaction
+/// appends to one WAL file instead of creating and deleting a rollback
+/// journal, which makes a schedule about twice as fast; a process crash
+/// keeps every committed transaction in both modes.
+fn create_database(path: &Path) -> Result<(), String> {
+    let connection = rusqlite::Connection::open(path)
+        .map_err(|e| format!("{} did not open: {e}", path.display()))?;
+    connection
+        .pragma_update(None, "journal_mode", "WAL")
+        .map_err(|e| format!("{} refused WAL mode: {e}", path.display()))
+}
+
 fn log_dir() -> PathBuf {
     PathBuf::from("/broker/log")
 }
@@ -269,11 +282,13 @@ impl Pipeline {
         let mut services = Vec::new();
         for shard in 0..PARTITIONS {
             let path = folder.path().join(format!("service-{shard}.sqlite"));
+            create_database(&path)?;
             services.push(
                 OutboxDb::open(&path, db_config())
                     .map_err(|e| format!("the service database did not open: {e}"))?,
             );
         }
+        create_database(&folder.path().join("consumer.sqlite"))?;
         let mut pipeline = Pipeline {
             seed,
             bug,
