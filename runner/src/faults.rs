@@ -108,7 +108,13 @@ mod tests {
         };
         assert_eq!(
             options.binary_args(),
-            ["--seed", "42", "--bug", "mark-before-publish", "--keep-going"],
+            [
+                "--seed",
+                "42",
+                "--bug",
+                "mark-before-publish",
+                "--keep-going"
+            ],
             "the replay command a failing run prints must reach the binary unchanged"
         );
     }
@@ -133,8 +139,16 @@ mod tests {
         assert_eq!(
             args,
             [
-                "run", "--release", "--quiet", "--package", PACKAGE, "--bin", BINARY, "--",
-                "--seeds", "10"
+                "run",
+                "--release",
+                "--quiet",
+                "--package",
+                PACKAGE,
+                "--bin",
+                BINARY,
+                "--",
+                "--seeds",
+                "10"
             ],
             "the runner delegates to `cargo run --release -p capstone-faults --bin faults -- ...`"
         );

@@ -2,10 +2,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use workshop::faults::FaultsOptions;
 use workshop::learner::{self, CheckOptions};
 use workshop::manifest::Workshop;
 use workshop::ui::{FAIL, PASS, WARN, paint};
-use workshop::faults::FaultsOptions;
 use workshop::{backup, doctor, maintain, watch};
 
 /// Unstoppable Events: a hands-on workshop on reliable event-driven systems.

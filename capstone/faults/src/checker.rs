@@ -193,7 +193,9 @@ impl Checker {
                 if after > capacity {
                     self.flag(
                         Rule::Backpressure,
-                        format!("the producer buffer holds {after} bytes, over its bound of {capacity}"),
+                        format!(
+                            "the producer buffer holds {after} bytes, over its bound of {capacity}"
+                        ),
                     );
                 }
                 if *refused && after != before {
@@ -213,7 +215,10 @@ impl Checker {
             } => self.ack(*producer, *partition, *first_sequence, *offset, *durable),
             Op::LogRead { partition, batches } => self.log_read(*partition, batches),
             Op::LogUnrecoverable { reason } => {
-                self.flag(Rule::Unrecoverable, format!("the log did not open after a crash: {reason}"));
+                self.flag(
+                    Rule::Unrecoverable,
+                    format!("the log did not open after a crash: {reason}"),
+                );
             }
             Op::Resume {
                 partition,
@@ -272,10 +277,19 @@ impl Checker {
     }
 
     fn session(&mut self, partition: u32, session: u32) -> Option<&mut Session> {
-        self.sessions.get_mut(&partition).filter(|current| current.id == session)
+        self.sessions
+            .get_mut(&partition)
+            .filter(|current| current.id == session)
     }
 
-    fn ack(&mut self, producer: u32, partition: u32, first_sequence: u64, offset: u64, durable: bool) {
+    fn ack(
+        &mut self,
+        producer: u32,
+        partition: u32,
+        first_sequence: u64,
+        offset: u64,
+        durable: bool,
+    ) {
         let key = (partition, producer, first_sequence);
         match self.ack_offsets.get(&key) {
             Some(&original) if original != offset => self.flag(
@@ -298,7 +312,8 @@ impl Checker {
             self.flag(Rule::InconsistentOffset, what);
         }
         if durable {
-            self.durable_acks.insert((partition, offset), (producer, first_sequence));
+            self.durable_acks
+                .insert((partition, offset), (producer, first_sequence));
         }
     }
 
@@ -337,7 +352,9 @@ impl Checker {
                     self.seen.insert((partition, batch.offset), batch.clone());
                 }
             }
-            if let Some(original) = stored.insert((batch.producer, batch.first_sequence), batch.offset) {
+            if let Some(original) =
+                stored.insert((batch.producer, batch.first_sequence), batch.offset)
+            {
                 self.flag(
                     Rule::DuplicateBatch,
                     format!(
@@ -361,7 +378,10 @@ impl Checker {
             for &event in &batch.events {
                 events.push(event);
                 let known_row = self.row_index.contains_key(&event);
-                let from_gateway = self.gateway.values().any(|accepted| accepted.contains(&event));
+                let from_gateway = self
+                    .gateway
+                    .values()
+                    .any(|accepted| accepted.contains(&event));
                 if !known_row && !from_gateway {
                     self.flag(
                         Rule::Outbox,
@@ -371,7 +391,8 @@ impl Checker {
                 // Order per key: a booking's outbox events first appear in
                 // the order the service recorded them.
                 if present.insert(event)
-                    && let (Some(&row), Some(info)) = (self.row_index.get(&event), self.events.get(&event))
+                    && let (Some(&row), Some(info)) =
+                        (self.row_index.get(&event), self.events.get(&event))
                 {
                     let booking = info.booking;
                     if let Some(&before) = first_rows.get(&booking)
@@ -393,7 +414,9 @@ impl Checker {
             .map(|(&(_, offset), &batch)| (offset, batch))
             .collect();
         for (offset, (producer, first_sequence)) in acks {
-            let found = batches.get(offset as usize).map(|batch| (batch.producer, batch.first_sequence));
+            let found = batches
+                .get(offset as usize)
+                .map(|batch| (batch.producer, batch.first_sequence));
             if found != Some((producer, first_sequence)) {
                 self.flag(
                     Rule::LostWrite,
@@ -403,7 +426,13 @@ impl Checker {
                 );
             }
         }
-        let marked: Vec<u32> = self.marked.get(&partition).into_iter().flatten().copied().collect();
+        let marked: Vec<u32> = self
+            .marked
+            .get(&partition)
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
         for event in marked {
             if !present.contains(&event) {
                 self.flag(
@@ -425,7 +454,9 @@ impl Checker {
             let was = expected.map_or("nothing".to_owned(), |e| format!("e{e}"));
             self.flag(
                 Rule::InconsistentOffset,
-                format!("s{session} got e{event} at {partition}/{offset}, where the log holds {was}"),
+                format!(
+                    "s{session} got e{event} at {partition}/{offset}, where the log holds {was}"
+                ),
             );
         }
         let Some(current) = self.session(partition, session) else {
@@ -439,7 +470,9 @@ impl Checker {
             let resume = current.resume;
             self.flag(
                 Rule::Order,
-                format!("s{session} resumed at {resume} and then got {partition}/{offset}, before it"),
+                format!(
+                    "s{session} resumed at {resume} and then got {partition}/{offset}, before it"
+                ),
             );
             return;
         }
@@ -465,7 +498,10 @@ impl Checker {
             self.flag(Rule::Effect, format!("e{event} took effect {count} times"));
         }
         let Some(info) = self.events.get(&event).cloned() else {
-            self.flag(Rule::Effect, format!("e{event} took effect, but nobody ever created it"));
+            self.flag(
+                Rule::Effect,
+                format!("e{event} took effect, but nobody ever created it"),
+            );
             return;
         };
         let booking = info.booking;
@@ -517,7 +553,9 @@ impl Checker {
         {
             self.flag(
                 Rule::Commit,
-                format!("partition {partition}'s committed offset went back from {before} to {offset}"),
+                format!(
+                    "partition {partition}'s committed offset went back from {before} to {offset}"
+                ),
             );
         }
         let end = self.topic.get(&partition).map_or(0, Vec::len) as u64;
@@ -560,7 +598,10 @@ impl Checker {
             wanted.extend(events.iter().map(|&event| (partition, event)));
         }
         for (partition, event) in wanted {
-            let published = self.topic.get(&partition).is_some_and(|events| events.contains(&event));
+            let published = self
+                .topic
+                .get(&partition)
+                .is_some_and(|events| events.contains(&event));
             if !published {
                 self.flag(
                     Rule::Outbox,
@@ -587,18 +628,26 @@ impl Checker {
             if !dead_letter_topic.contains(&(partition, offset)) {
                 self.flag(
                     Rule::LostWrite,
-                    format!("{partition}/{offset} was dead-lettered, and the dead-letter topic lost it"),
+                    format!(
+                        "{partition}/{offset} was dead-lettered, and the dead-letter topic lost it"
+                    ),
                 );
             }
         }
         for &(partition, offset) in &dead_letter_topic {
-            match self.topic.get(&partition).and_then(|events| events.get(offset as usize)) {
+            match self
+                .topic
+                .get(&partition)
+                .and_then(|events| events.get(offset as usize))
+            {
                 Some(&event) => {
                     dead.insert(event);
                 }
                 None => self.flag(
                     Rule::Outcome,
-                    format!("the dead-letter topic holds {partition}/{offset}, which is not in the log"),
+                    format!(
+                        "the dead-letter topic holds {partition}/{offset}, which is not in the log"
+                    ),
                 ),
             }
         }
@@ -610,10 +659,16 @@ impl Checker {
             let applied = self.applied.get(&event).copied().unwrap_or(0);
             let dead_lettered = dead.contains(&event);
             if applied > 0 && dead_lettered {
-                self.flag(Rule::Outcome, format!("e{event} was both processed and dead-lettered"));
+                self.flag(
+                    Rule::Outcome,
+                    format!("e{event} was both processed and dead-lettered"),
+                );
             }
             if applied == 0 && !dead_lettered {
-                self.flag(Rule::Outcome, format!("e{event} ended neither processed nor dead-lettered"));
+                self.flag(
+                    Rule::Outcome,
+                    format!("e{event} ended neither processed nor dead-lettered"),
+                );
             }
         }
     }

@@ -85,6 +85,10 @@ impl Disk for FaultDisk {
     }
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        if self.dir_sync { self.sim.sync_dir(dir) } else { Ok(()) }
+        if self.dir_sync {
+            self.sim.sync_dir(dir)
+        } else {
+            Ok(())
+        }
     }
 }

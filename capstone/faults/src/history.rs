@@ -157,7 +157,10 @@ pub enum Op {
         durable: bool,
     },
     /// A read of a whole partition of the log (what a consumer fetched).
-    LogRead { partition: u32, batches: Vec<BatchSeen> },
+    LogRead {
+        partition: u32,
+        batches: Vec<BatchSeen>,
+    },
     /// The log could not be opened after a crash.
     LogUnrecoverable { reason: String },
     /// A consumer session starts reading `partition` at `offset` (the
@@ -214,10 +217,16 @@ impl fmt::Display for Op {
                 write!(f, "event   e{} = {what} of b{}", info.event, info.booking)
             }
             Op::RowCommitted { partition, event } => {
-                write!(f, "outbox  row e{event} committed (for partition {partition})")
+                write!(
+                    f,
+                    "outbox  row e{event} committed (for partition {partition})"
+                )
             }
             Op::RowMarked { partition, event } => {
-                write!(f, "relay   row e{event} marked sent (partition {partition})")
+                write!(
+                    f,
+                    "relay   row e{event} marked sent (partition {partition})"
+                )
             }
             Op::GatewayAccepted { partition, event } => {
                 write!(f, "gateway must deliver e{event} to partition {partition}")
@@ -272,7 +281,10 @@ impl fmt::Display for Op {
                 partition,
                 session,
                 offset,
-            } => write!(f, "consume s{session} resumes partition {partition} at {offset}"),
+            } => write!(
+                f,
+                "consume s{session} resumes partition {partition} at {offset}"
+            ),
             Op::Deliver {
                 partition,
                 session,

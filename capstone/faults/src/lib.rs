@@ -84,3 +84,47 @@ impl FromStr for Bug {
             })
     }
 }
+
+/// How many schedules a run has unless told otherwise: enough for every
+/// known bug to be found (each is, within its first ten seeds), short enough
+/// to wait for (about 10-20 s on 2 cores).
+pub const DEFAULT_SEEDS: u64 = 2_000;
+
+/// Runs schedules `seeds` on `threads` threads and hands each outcome to
+/// `on_outcome` on the calling thread, in the order they finish. With
+/// `stop_at_first`, no new schedule starts once one has failed (those already
+/// running still finish and are handed over).
+pub fn run_parallel(
+    seeds: std::ops::Range<u64>,
+    bug: Option<Bug>,
+    threads: usize,
+    stop_at_first: bool,
+    mut on_outcome: impl FnMut(schedule::Outcome),
+) {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    let next = AtomicU64::new(seeds.start);
+    let stop = AtomicBool::new(false);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        for _ in 0..threads.max(1) {
+            let sender = sender.clone();
+            let (next, stop, end) = (&next, &stop, seeds.end);
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let seed = next.fetch_add(1, Ordering::Relaxed);
+                    if seed >= end || sender.send(schedule::run(seed, bug)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        for outcome in receiver {
+            if stop_at_first && !outcome.violations.is_empty() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            on_outcome(outcome);
+        }
+    });
+}

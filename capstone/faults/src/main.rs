@@ -9,18 +9,12 @@
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use capstone_faults::checker::Rule;
 use capstone_faults::history::Fault;
 use capstone_faults::schedule::{self, Outcome};
-use capstone_faults::Bug;
-
-/// The default budget: enough for every known bug to be found, short
-/// enough to wait for.
-const DEFAULT_SEEDS: u64 = 2_000;
+use capstone_faults::{Bug, DEFAULT_SEEDS, run_parallel};
 
 const USAGE: &str = "\
 usage: cargo workshop faults [--seeds N] [--from S] [--threads T] [--bug NAME] [--keep-going]
@@ -118,7 +112,8 @@ fn replay(seed: u64, bug: Option<Bug>) -> ExitCode {
     let outcome = schedule::run(seed, bug);
     println!(
         "schedule {seed}{}: {} recorded operations, in order",
-        bug.map(|bug| format!(" with bug {bug}")).unwrap_or_default(),
+        bug.map(|bug| format!(" with bug {bug}"))
+            .unwrap_or_default(),
         outcome.history.ops.len()
     );
     for (at, op) in outcome.history.ops.iter().enumerate() {
@@ -133,7 +128,10 @@ fn replay(seed: u64, bug: Option<Bug>) -> ExitCode {
         );
         ExitCode::SUCCESS
     } else {
-        println!("\nschedule {seed}: {} violation(s):", outcome.violations.len());
+        println!(
+            "\nschedule {seed}: {} violation(s):",
+            outcome.violations.len()
+        );
         for violation in &outcome.violations {
             println!("  {violation}");
         }
@@ -173,12 +171,8 @@ impl Tally {
 
 fn run_many(args: &Args) -> ExitCode {
     let started = Instant::now();
-    let next = AtomicU64::new(args.from);
     let last = args.from.saturating_add(args.seeds);
-    let stop = AtomicBool::new(false);
     let stop_at_first = args.bug.is_some() && !args.keep_going;
-    let (sender, receiver) = mpsc::channel::<Outcome>();
-    let bug = args.bug;
     let mut tally = Tally::default();
     let terminal = std::io::stderr().is_terminal();
     println!(
@@ -187,38 +181,24 @@ fn run_many(args: &Args) -> ExitCode {
         args.from,
         last.saturating_sub(1),
         args.threads,
-        bug.map(|bug| format!(", with bug {bug}")).unwrap_or_default()
+        args.bug
+            .map(|bug| format!(", with bug {bug}"))
+            .unwrap_or_default()
     );
-    std::thread::scope(|scope| {
-        for _ in 0..args.threads {
-            let sender = sender.clone();
-            let (next, stop) = (&next, &stop);
-            scope.spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    let seed = next.fetch_add(1, Ordering::Relaxed);
-                    if seed >= last {
-                        break;
-                    }
-                    if sender.send(schedule::run(seed, bug)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(sender);
-        let mut last_drawn = Instant::now();
-        for outcome in receiver {
-            let failed = !outcome.violations.is_empty();
+    let mut last_drawn = Instant::now();
+    run_parallel(
+        args.from..last,
+        args.bug,
+        args.threads,
+        stop_at_first,
+        |outcome| {
             tally.add(outcome, started);
-            if failed && stop_at_first {
-                stop.store(true, Ordering::Relaxed);
-            }
             if last_drawn.elapsed() > Duration::from_millis(200) || tally.run == args.seeds {
                 last_drawn = Instant::now();
                 progress(&tally, args.seeds, started, terminal);
             }
-        }
-    });
+        },
+    );
     if terminal {
         eprintln!();
     }

@@ -312,7 +312,9 @@ impl Pipeline {
             next_fresh_id: 0,
             sessions: 0,
         };
-        pipeline.open_log().map_err(|Stop| "the empty log did not open".to_owned())?;
+        pipeline
+            .open_log()
+            .map_err(|Stop| "the empty log did not open".to_owned())?;
         Ok(pipeline)
     }
 
@@ -350,7 +352,9 @@ impl Pipeline {
 
     fn log(&self) -> &IdempotentLog<FaultDisk> {
         // `open_log` sets it, and every caller that fails to reopen stops.
-        self.log.as_ref().expect("the log is open while the schedule runs")
+        self.log
+            .as_ref()
+            .expect("the log is open while the schedule runs")
     }
 
     fn event_label(&mut self, id: EventId) -> u32 {
@@ -381,7 +385,8 @@ impl Pipeline {
         for _ in 0..self.rng.below(3) {
             let shard = self.rng.below(u64::from(PARTITIONS)) as usize;
             self.next_booking += 1;
-            let booking_id = BookingId::from_uuid(Uuid::from_u64_pair(self.seed, self.next_booking));
+            let booking_id =
+                BookingId::from_uuid(Uuid::from_u64_pair(self.seed, self.next_booking));
             let seat = SEATS[self.rng.below(SEATS.len() as u64) as usize];
             let Ok(seat_id) = SeatId::parse(seat) else {
                 return Err(self.failed(format!("{seat} is not a seat")));
@@ -398,7 +403,9 @@ impl Pipeline {
             }
         }
         if !self.held.is_empty() && self.rng.one_in(4) {
-            let (shard, booking_id) = self.held.swap_remove(self.rng.below(self.held.len() as u64) as usize);
+            let (shard, booking_id) = self
+                .held
+                .swap_remove(self.rng.below(self.held.len() as u64) as usize);
             self.record(shard, &BookingEvent::ReservationExpired { booking_id })?;
         }
         let mut still = Vec::new();
@@ -406,7 +413,10 @@ impl Pipeline {
             if self.rng.one_in(2) {
                 self.next_fresh_id += 1;
                 let payment = IdentifiedEvent {
-                    id: EventId::from_uuid(Uuid::from_u64_pair(self.seed ^ 0x9a7, self.next_fresh_id)),
+                    id: EventId::from_uuid(Uuid::from_u64_pair(
+                        self.seed ^ 0x9a7,
+                        self.next_fresh_id,
+                    )),
                     event: BookingEvent::PaymentReceived { booking_id },
                 };
                 let info = self.describe(&payment);
@@ -480,10 +490,17 @@ impl Pipeline {
                         }))
                     }
                 });
-                let log = self.log.as_ref().expect("the log is open while the schedule runs");
+                let log = self
+                    .log
+                    .as_ref()
+                    .expect("the log is open while the schedule runs");
                 let pass = match relay {
-                    AnyRelay::Reference(relay) => relay.run_once(&mut self.services[shard], log, crash),
-                    AnyRelay::MarkFirst(relay) => relay.run_once(&mut self.services[shard], log, crash),
+                    AnyRelay::Reference(relay) => {
+                        relay.run_once(&mut self.services[shard], log, crash)
+                    }
+                    AnyRelay::MarkFirst(relay) => {
+                        relay.run_once(&mut self.services[shard], log, crash)
+                    }
                 };
                 match pass {
                     Ok(Pass::Idle) => break,
@@ -501,7 +518,11 @@ impl Pipeline {
                         self.fault(Fault::LogCrashBeforeFsync);
                         self.broker_crash()?;
                     }
-                    Err(e) => return Err(self.failed(format!("a relay pass failed: {}", error_chain(&e)))),
+                    Err(e) => {
+                        return Err(
+                            self.failed(format!("a relay pass failed: {}", error_chain(&e)))
+                        );
+                    }
                 }
             }
         }
@@ -512,7 +533,9 @@ impl Pipeline {
     fn note_marks(&mut self, shard: usize) -> Result<(), Stop> {
         let rows = match self.services[shard].rows() {
             Ok(rows) => rows,
-            Err(e) => return Err(self.failed(format!("the outbox did not read: {}", error_chain(&e)))),
+            Err(e) => {
+                return Err(self.failed(format!("the outbox did not read: {}", error_chain(&e))));
+            }
         };
         for (row, sent) in rows {
             if sent && self.marked.insert(row.event.id) {
@@ -545,12 +568,17 @@ impl Pipeline {
             .map(|(_, event)| event.clone())
             .collect();
         for event in waiting {
-            let record = Record::new(event.event.booking_id().as_uuid().to_string(), encode_identified(&event));
+            let record = Record::new(
+                event.event.booking_id().as_uuid().to_string(),
+                encode_identified(&event),
+            );
             let before = self.gateway.buffer.buffered_bytes();
             let refused = match self.gateway.buffer.try_send(record) {
                 Ok(()) => false,
                 Err(BufferError::Full(_)) => true,
-                Err(e) => return Err(self.failed(format!("the producer buffer refused a payment: {e}"))),
+                Err(e) => {
+                    return Err(self.failed(format!("the producer buffer refused a payment: {e}")));
+                }
             };
             self.history.push(Op::Buffer {
                 before,
@@ -575,7 +603,12 @@ impl Pipeline {
                 let Ok(event) = decode_identified(&record.value) else {
                     return Err(self.failed("a buffered payment did not decode".to_owned()));
                 };
-                let partition = self.gateway.partition_of.get(&event.id).copied().unwrap_or(Partition(0));
+                let partition = self
+                    .gateway
+                    .partition_of
+                    .get(&event.id)
+                    .copied()
+                    .unwrap_or(Partition(0));
                 match by_partition.iter_mut().find(|(p, _)| *p == partition) {
                     Some((_, events)) => events.push(event),
                     None => by_partition.push((partition, vec![event])),
@@ -596,7 +629,11 @@ impl Pipeline {
                 continue;
             }
             let producer = label(&mut self.labels.producers, batch.producer_id);
-            let events: Vec<u32> = batch.events.iter().map(|e| self.event_label(e.id)).collect();
+            let events: Vec<u32> = batch
+                .events
+                .iter()
+                .map(|e| self.event_label(e.id))
+                .collect();
             self.history.push(Op::Send {
                 producer,
                 partition: partition.0,
@@ -628,7 +665,9 @@ impl Pipeline {
                         durable: ack.durable,
                     });
                     let delivered: HashSet<EventId> = batch.events.iter().map(|e| e.id).collect();
-                    self.gateway.must_deliver.retain(|(_, e)| !delivered.contains(&e.id));
+                    self.gateway
+                        .must_deliver
+                        .retain(|(_, e)| !delivered.contains(&e.id));
                 }
                 Err(ProduceError::Append(_)) => {
                     self.fault(Fault::LogCrashBeforeFsync);
@@ -636,7 +675,12 @@ impl Pipeline {
                     still.push((partition, batch));
                     stop_sending = true;
                 }
-                Err(e) => return Err(self.failed(format!("the log refused a payment batch: {}", error_chain(&e)))),
+                Err(e) => {
+                    return Err(self.failed(format!(
+                        "the log refused a payment batch: {}",
+                        error_chain(&e)
+                    )));
+                }
             }
         }
         self.gateway.unacked = still;
@@ -674,7 +718,11 @@ impl Pipeline {
                 offset: record.offset.0,
                 producer,
                 first_sequence: batch.first_sequence.0,
-                events: batch.events.iter().map(|e| self.event_label(e.id)).collect(),
+                events: batch
+                    .events
+                    .iter()
+                    .map(|e| self.event_label(e.id))
+                    .collect(),
             });
             events.extend(batch.events);
         }
@@ -696,15 +744,34 @@ impl Pipeline {
         let path = self.folder.path().join("consumer.sqlite");
         let db = match BookingDb::open(&path, db_config()) {
             Ok(db) => db,
-            Err(e) => return Err(self.failed(format!("the consumer database did not open: {}", error_chain(&e)))),
+            Err(e) => {
+                return Err(self.failed(format!(
+                    "the consumer database did not open: {}",
+                    error_chain(&e)
+                )));
+            }
         };
         let store = match CommitStore::open(self.consumer_disk.clone(), &commit_dir(partition)) {
             Ok(store) => store,
-            Err(e) => return Err(self.failed(format!("the commit store did not open: {}", error_chain(&e)))),
+            Err(e) => {
+                return Err(self.failed(format!(
+                    "the commit store did not open: {}",
+                    error_chain(&e)
+                )));
+            }
         };
-        let dead_letters = match DeadLetterTopic::open(self.consumer_disk.clone(), &dead_letter_dir(partition), log_config()) {
+        let dead_letters = match DeadLetterTopic::open(
+            self.consumer_disk.clone(),
+            &dead_letter_dir(partition),
+            log_config(),
+        ) {
             Ok(topic) => topic,
-            Err(e) => return Err(self.failed(format!("the dead-letter topic did not open: {}", error_chain(&e)))),
+            Err(e) => {
+                return Err(self.failed(format!(
+                    "the dead-letter topic did not open: {}",
+                    error_chain(&e)
+                )));
+            }
         };
         Ok(ConsumerProcess {
             db,
@@ -759,7 +826,7 @@ impl Pipeline {
         } else {
             None
         };
-        let mut worker_rng = Xoshiro256PlusPlus::seed_from_u64(self.rng.next());
+        let mut worker_rng = Xoshiro256PlusPlus::seed_from_u64(self.rng.next_u64());
         let runtime = match tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .start_paused(true)
@@ -796,11 +863,12 @@ impl Pipeline {
                 &mut worker_rng,
             ))
         }));
-        drop(handler);
         drop(runtime);
         let report = match run {
             Ok(Ok(report)) => report,
-            Ok(Err(e)) => return Err(self.failed(format!("the worker failed: {}", error_chain(&e)))),
+            Ok(Err(e)) => {
+                return Err(self.failed(format!("the worker failed: {}", error_chain(&e))));
+            }
             Err(payload) if payload.is::<ProcessCrash>() => {
                 // The process is gone: its connection (and any transaction
                 // in it), its memory, its open files.
@@ -844,7 +912,13 @@ impl Pipeline {
         Ok(caught_up)
     }
 
-    fn commit(&mut self, process: &mut ConsumerProcess, partition: Partition, session: u32, offset: Offset) -> Result<(), Stop> {
+    fn commit(
+        &mut self,
+        process: &mut ConsumerProcess,
+        partition: Partition,
+        session: u32,
+        offset: Offset,
+    ) -> Result<(), Stop> {
         match process.store.store(partition, offset) {
             Ok(()) => {
                 self.history.push(Op::Commit {
@@ -854,7 +928,10 @@ impl Pipeline {
                 });
                 Ok(())
             }
-            Err(e) => Err(self.failed(format!("the commit store refused {offset}: {}", error_chain(&e)))),
+            Err(e) => Err(self.failed(format!(
+                "the commit store refused {offset}: {}",
+                error_chain(&e)
+            ))),
         }
     }
 
@@ -880,9 +957,18 @@ impl Pipeline {
             };
             match process.dead_letters.read(Offset(0), usize::MAX) {
                 Ok(letters) => {
-                    entries.extend(letters.iter().map(|(_, letter)| (letter.partition.0, letter.offset.0)));
+                    entries.extend(
+                        letters
+                            .iter()
+                            .map(|(_, letter)| (letter.partition.0, letter.offset.0)),
+                    );
                 }
-                Err(e) => return Err(self.failed(format!("the dead letters did not read: {}", error_chain(&e)))),
+                Err(e) => {
+                    return Err(self.failed(format!(
+                        "the dead letters did not read: {}",
+                        error_chain(&e)
+                    )));
+                }
             }
             self.consumers[partition.index()] = Some(process);
         }
@@ -904,7 +990,11 @@ impl Pipeline {
             match self.services[shard].unsent(1) {
                 Ok(rows) if rows.is_empty() => {}
                 Ok(_) => return Ok(false),
-                Err(e) => return Err(self.failed(format!("the outbox did not read: {}", error_chain(&e)))),
+                Err(e) => {
+                    return Err(
+                        self.failed(format!("the outbox did not read: {}", error_chain(&e)))
+                    );
+                }
             }
         }
         Ok(true)
@@ -962,7 +1052,11 @@ impl Handler for SimHandler<'_> {
             Some(fate) => *fate,
             None if self.faults => {
                 let fate = Fate {
-                    transient_left: if self.rng.one_in(3) { 1 + self.rng.below(2) as u32 } else { 0 },
+                    transient_left: if self.rng.one_in(3) {
+                        1 + self.rng.below(2) as u32
+                    } else {
+                        0
+                    },
                     permanent: self.rng.one_in(30),
                 };
                 self.fates.insert(event.id, fate);
@@ -1015,7 +1109,10 @@ impl Handler for SimHandler<'_> {
                     Outcome::Refused { .. } => Effect::Refused,
                     Outcome::SeatTaken { .. } => Effect::SeatTaken,
                 };
-                self.history.push(Op::Applied { event: label, effect });
+                self.history.push(Op::Applied {
+                    event: label,
+                    effect,
+                });
             }
             Ok(Handled::Duplicate(_)) => {
                 self.deliver(offset, label, Delivery::Handled);
