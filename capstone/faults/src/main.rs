@@ -15,84 +15,39 @@ use capstone_faults::checker::Rule;
 use capstone_faults::history::Fault;
 use capstone_faults::schedule::{self, Outcome};
 use capstone_faults::{Bug, DEFAULT_SEEDS, run_parallel};
+use clap::Parser;
 
-const USAGE: &str = "\
-usage: cargo workshop faults [--seeds N] [--from S] [--threads T] [--bug NAME] [--keep-going]
-       cargo workshop faults --seed S [--bug NAME]
-
-Runs N seeded schedules of the whole pipeline (service, outbox relay, log,
-consumer) with crashes, torn writes, duplicates and handler errors, and
-checks every schedule's history against the workshop's invariants.
-
-  --seeds N      how many schedules (default 2000), seeds S..S+N-1
-  --from S       the first seed (default 1)
-  --seed S       run only schedule S and print its trace
-  --threads T    schedules at once (default: the number of cores)
-  --bug NAME     swap in a known bug: commit-before-effect, in-memory-dedupe,
-                 no-fsync, no-dir-fsync, mark-before-publish
-                 (the run stops at the first failing seed unless --keep-going)
-";
-
+/// Runs seeded schedules of the whole pipeline (booking service, outbox
+/// relay, log, consumer) with crashes, torn writes, duplicates and handler
+/// errors, and checks each schedule's history against the workshop's
+/// invariants.
+#[derive(Parser)]
+#[command(name = "faults", bin_name = "cargo workshop faults")]
 struct Args {
+    /// How many schedules to run: seeds FROM..FROM+SEEDS-1.
+    #[arg(long, default_value_t = DEFAULT_SEEDS)]
     seeds: u64,
+    /// The first seed.
+    #[arg(long, default_value_t = 1)]
     from: u64,
+    /// Run only this schedule and print its trace (to replay a failure).
+    #[arg(long, conflicts_with_all = ["seeds", "from"])]
     seed: Option<u64>,
-    threads: usize,
+    /// How many schedules run at once (default: the number of cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Swap in a known bug: commit-before-effect, in-memory-dedupe, no-fsync,
+    /// no-dir-fsync, mark-before-publish. The run stops at the first failing
+    /// seed unless --keep-going.
+    #[arg(long)]
     bug: Option<Bug>,
+    /// With --bug: run every seed instead of stopping at the first failure.
+    #[arg(long)]
     keep_going: bool,
 }
 
-fn parse(args: &[String]) -> Result<Args, String> {
-    let mut parsed = Args {
-        seeds: DEFAULT_SEEDS,
-        from: 1,
-        seed: None,
-        threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
-        bug: None,
-        keep_going: false,
-    };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let mut value = |name: &str| {
-            args.next()
-                .ok_or_else(|| format!("{name} needs a value"))
-                .cloned()
-        };
-        let number = |name: &str, text: String| {
-            text.parse::<u64>()
-                .map_err(|_| format!("{name} takes a whole number, not '{text}'"))
-        };
-        match arg.as_str() {
-            "--seeds" => parsed.seeds = number("--seeds", value("--seeds")?)?,
-            "--from" => parsed.from = number("--from", value("--from")?)?,
-            "--seed" => parsed.seed = Some(number("--seed", value("--seed")?)?),
-            "--threads" => {
-                parsed.threads = number("--threads", value("--threads")?)?.max(1) as usize;
-            }
-            "--bug" => {
-                parsed.bug = Some(value("--bug")?.parse().map_err(|e| format!("{e}"))?);
-            }
-            "--keep-going" => parsed.keep_going = true,
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument '{other}'")),
-        }
-    }
-    Ok(parsed)
-}
-
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let args = match parse(&args) {
-        Ok(args) => args,
-        Err(message) => {
-            if message.is_empty() {
-                print!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            eprintln!("{message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = Args::parse();
     match args.seed {
         Some(seed) => replay(seed, args.bug),
         None => run_many(&args),
@@ -180,7 +135,7 @@ fn run_many(args: &Args) -> ExitCode {
         args.seeds,
         args.from,
         last.saturating_sub(1),
-        args.threads,
+        threads(args),
         args.bug
             .map(|bug| format!(", with bug {bug}"))
             .unwrap_or_default()
@@ -189,7 +144,7 @@ fn run_many(args: &Args) -> ExitCode {
     run_parallel(
         args.from..last,
         args.bug,
-        args.threads,
+        threads(args),
         stop_at_first,
         |outcome| {
             tally.add(outcome, started);
@@ -203,6 +158,12 @@ fn run_many(args: &Args) -> ExitCode {
         eprintln!();
     }
     summary(&tally, args, started.elapsed())
+}
+
+fn threads(args: &Args) -> usize {
+    args.threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1)
 }
 
 fn progress(tally: &Tally, total: u64, started: Instant, terminal: bool) {
