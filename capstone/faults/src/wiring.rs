@@ -252,8 +252,8 @@ fn temp_folder() -> std::io::Result<tempfile::TempDir> {
 /// Creates the SQLite database at `path` in write-ahead-log mode, which the
 /// file remembers: steps 11 and 13 then open it as it is. A transaction
 /// appends to one WAL file instead of creating and deleting a rollback
-/// journal, which makes a schedule about twice as fast; a process crash
-/// keeps every committed transaction in both modes.
+/// journal (fewer system calls, and the files are a schedule's main cost); a
+/// process crash keeps every committed transaction in both modes.
 fn create_database(path: &Path) -> Result<(), String> {
     let connection = rusqlite::Connection::open(path)
         .map_err(|e| format!("{} did not open: {e}", path.display()))?;
