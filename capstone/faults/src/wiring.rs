@@ -8,6 +8,14 @@
 //! the same log; a consumer per partition (step 12 `run_partition`, step 11
 //! `BookingDb` in SQLite, step 12 `DeadLetterTopic`, step 10 `CommitStore`).
 //!
+//! Written here, not in any step: the payment gateway; the consumer's view
+//! of a partition, which numbers the events of the log's producer batches one
+//! by one (as Kafka numbers the records of a batch) so that step 12's worker
+//! reads single events; a consumer session (resume from the commit store, run
+//! the worker, commit what it finished); the handler wrapper that injects
+//! crashes and errors; and the bug variants (`MarkFirstRelay`, the
+//! in-memory dedupe, the commit on fetch; the disk ones are in `disk.rs`).
+//!
 //! Every call records what an outside observer would see into the
 //! [`History`]; the faults come from the schedule's seeded random source.
 
