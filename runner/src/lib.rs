@@ -27,6 +27,7 @@ pub mod check;
 pub mod compare;
 pub mod doctor;
 pub mod edits;
+pub mod faults;
 pub mod generate;
 pub mod hint;
 pub mod learner;

@@ -2,6 +2,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use workshop::faults::FaultsOptions;
 use workshop::learner::{self, CheckOptions};
 use workshop::manifest::Workshop;
 use workshop::ui::{FAIL, PASS, WARN, paint};
@@ -82,6 +83,30 @@ enum Cmd {
     Solution { step: String },
     /// Check that this machine is ready for the workshop.
     Doctor,
+    /// Step 14: run seeded schedules of the whole pipeline with crashes, torn
+    /// writes, duplicates and handler errors, and check each one's history
+    /// against the invariants (builds and runs the `capstone-faults` package).
+    Faults {
+        /// How many schedules to run (default 2000).
+        #[arg(long)]
+        seeds: Option<u64>,
+        /// The first seed (default 1).
+        #[arg(long)]
+        from: Option<u64>,
+        /// Run only this schedule and print its trace (to replay a failure).
+        #[arg(long, conflicts_with_all = ["seeds", "from"])]
+        seed: Option<u64>,
+        /// How many schedules run at once (default: the number of cores).
+        #[arg(long)]
+        threads: Option<u64>,
+        /// Swap in a known bug and see the run find it: commit-before-effect,
+        /// in-memory-dedupe, no-fsync, no-dir-fsync, mark-before-publish.
+        #[arg(long)]
+        bug: Option<String>,
+        /// With --bug: run every seed instead of stopping at the first failure.
+        #[arg(long)]
+        keep_going: bool,
+    },
     /// Maintainers: rewrite steps/ and generated book pages from solutions/.
     Generate {
         /// Only this step (default: all).
@@ -182,6 +207,24 @@ fn run(cli: Cli) -> Result<bool> {
             learner::solution(&workshop, workshop.step(&step)?).map(|()| true)
         }
         Cmd::Doctor => Ok(doctor::doctor(&workshop)),
+        Cmd::Faults {
+            seeds,
+            from,
+            seed,
+            threads,
+            bug,
+            keep_going,
+        } => {
+            let options = FaultsOptions {
+                seeds,
+                from,
+                seed,
+                threads,
+                bug,
+                keep_going,
+            };
+            workshop::faults::faults(&workshop, &options)
+        }
         Cmd::Generate { step, force } => {
             let only = step.map(|s| workshop.step(&s)).transpose()?;
             maintain::generate_steps(&workshop, only, force).map(|()| true)

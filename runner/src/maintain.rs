@@ -237,7 +237,16 @@ pub fn verify(workshop: &Workshop, run_tests: bool) -> Result<bool> {
     report.check(status.success(), "cargo fmt --all --check");
 
     if run_tests {
-        println!("{}", paint(TITLE, "The runner and the cross-step tests"));
+        println!(
+            "{}",
+            paint(
+                TITLE,
+                "The runner, the cross-step tests and the fault-injection run"
+            )
+        );
+        // capstone-faults: the checker's own tests, each known bug found
+        // within the default budget, and 2,000 schedules of the unbroken
+        // pipeline (about 30 s on 2 cores).
         let status = Command::new(cargo())
             .current_dir(&workshop.root)
             .args([
@@ -250,12 +259,16 @@ pub fn verify(workshop: &Workshop, run_tests: bool) -> Result<bool> {
                 // benchmarks themselves only run by hand.
                 "--package",
                 "capstone-bench",
+                // The seeded fault run (capstone/faults): its checker, each
+                // known bug found, and the CI budget of clean schedules.
+                "--package",
+                "capstone-faults",
             ])
             .status()
             .context("cannot start cargo")?;
         report.check(
             status.success(),
-            "cargo test -p workshop -p cross-step-tests -p capstone-bench",
+            "cargo test -p workshop -p cross-step-tests -p capstone-bench -p capstone-faults",
         );
 
         println!(
