@@ -18,8 +18,10 @@ pub struct Faults {
     /// How long the handler sleeps before each event: a slow database. The
     /// sleep blocks the thread, as a slow synchronous call does.
     pub slow: Duration,
-    /// The next this-many handler calls fail with a transient error, as a
-    /// dropped database connection would.
+    /// This many handler calls fail with a transient error, as a dropped
+    /// database connection would: every other call from now on, so that
+    /// each failed event succeeds on a retry instead of exhausting its
+    /// retries.
     pub transient: u32,
     /// The next this-many events the router moves are appended twice: a
     /// redelivery the handler must absorb.
@@ -35,6 +37,8 @@ pub struct BookingHandler {
     db: BookingDb,
     partitions: u32,
     faults: Faults,
+    /// Whether the last call failed on purpose: the next one goes through.
+    failed_last: bool,
     metrics: Arc<Metrics>,
 }
 // ANCHOR_END: booking_handler
@@ -49,6 +53,7 @@ impl BookingHandler {
             db,
             partitions,
             faults: Faults::default(),
+            failed_last: false,
             metrics,
         }
     }
@@ -87,7 +92,9 @@ impl Handler for BookingHandler {
         if !self.faults.slow.is_zero() {
             std::thread::sleep(self.faults.slow);
         }
-        if self.faults.transient > 0 {
+        let fail = self.faults.transient > 0 && !self.failed_last;
+        self.failed_last = fail;
+        if fail {
             self.faults.transient -= 1;
             Metrics::add(&self.metrics.failures, 1);
             tracing::warn!("injected: the database connection dropped");
