@@ -228,10 +228,14 @@ impl Demo {
             Action::TornWrite => {
                 self.kill_service()?;
                 match tear_tail(&self.options.data) {
-                    Ok(file) => self.log(format!(
-                        "torn write: half a record appended to {}",
-                        file.display()
-                    )),
+                    Ok(file) => {
+                        let file = file
+                            .strip_prefix(&self.options.data)
+                            .unwrap_or(&file)
+                            .display()
+                            .to_string();
+                        self.log(format!("torn write: half a record at the end of {file}"));
+                    }
                     Err(error) => self.log(format!("torn write failed: {error}")),
                 }
                 self.start_service()?;
@@ -257,7 +261,7 @@ impl Demo {
             }
             Action::Poison => {
                 self.control("poison 1")?;
-                self.log("a poison pill: retried? no, dead-lettered");
+                self.log("a poison pill: never retried, dead-lettered");
             }
             Action::Quit => {
                 self.quitting = true;
@@ -497,7 +501,11 @@ impl Demo {
                 counter("failures"),
                 counter("dead_lettered")
             )),
-            Line::from(format!("duplicates absorbed {}", counter("duplicates"))),
+            Line::from(format!(
+                "duplicates {:>4}  torn cut {}",
+                counter("duplicates"),
+                counter("torn_bytes")
+            )),
             Line::from(vec![
                 Span::raw(format!("backlog {}  slow ", counter("outbox_backlog"))),
                 slow,

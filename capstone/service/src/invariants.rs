@@ -62,7 +62,7 @@ impl Checker {
                 } else {
                     Verdict::Broken
                 },
-                detail: format!("{doubles} seats with two live bookings"),
+                detail: format!("({doubles} seats)"),
             }),
             Err(error) => checks.push(pending("no seat sold twice", error)),
         }
@@ -71,19 +71,19 @@ impl Checker {
                 self.seats_sold = consumed.len() as u64;
                 let invented = consumed.difference(paid).count();
                 checks.push(Check {
-                    name: "consumer invents nothing",
+                    name: "nothing sold unpaid",
                     verdict: if invented == 0 {
                         Verdict::Holds
                     } else {
                         Verdict::Broken
                     },
-                    detail: format!("{invented} confirmed but never paid"),
+                    detail: format!("({invented} unpaid)"),
                 });
                 checks.push(self.paid_reach_consumer(paid, consumed, status));
             }
             (Err(error), _) | (_, Err(error)) => {
-                checks.push(pending("consumer invents nothing", error));
-                checks.push(pending("every paid booking arrives", error));
+                checks.push(pending("nothing sold unpaid", error));
+                checks.push(pending("every payment arrives", error));
             }
         }
         if let Some(status) = status {
@@ -112,7 +112,7 @@ impl Checker {
         for booking in &missing {
             self.missing_since.entry((*booking).clone()).or_insert(now);
         }
-        let name = "every paid booking arrives";
+        let name = "every payment arrives";
         let quiet = status.is_some_and(|status| {
             status.partitions.iter().all(|p| p.committed == p.end)
                 && status.counter("outbox_backlog") == 0
@@ -138,7 +138,7 @@ impl Checker {
         Check {
             name,
             verdict,
-            detail: format!("{} paid, {} on their way", paid.len(), missing.len()),
+            detail: format!("({} on the way)", missing.len()),
         }
     }
 
@@ -166,7 +166,7 @@ impl Checker {
                 Verdict::Broken
             },
             detail: if broken.is_empty() {
-                "and never pass the log end".to_owned()
+                "(<= log end)".to_owned()
             } else {
                 broken.join(", ")
             },
