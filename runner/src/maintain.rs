@@ -239,7 +239,10 @@ pub fn verify(workshop: &Workshop, run_tests: bool) -> Result<bool> {
     if run_tests {
         println!(
             "{}",
-            paint(TITLE, "The runner, the cross-step tests and the capstone service")
+            paint(
+                TITLE,
+                "The runner, the cross-step tests and the capstone service"
+            )
         );
         // The capstone service (step 14) is no step crate, so the loop over the
         // steps below does not test it: its tests start the real program.
