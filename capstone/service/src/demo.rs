@@ -136,11 +136,6 @@ pub fn run(options: DemoOptions) -> io::Result<Outcome> {
         let _ = child.wait();
     }
     result?;
-    if plain {
-        for event in &demo.events {
-            println!("{event}");
-        }
-    }
     let closed = demo.status.as_ref().is_some_and(|s| s.state == "closed");
     let all_green = demo.checker.ever_broken.is_empty()
         && closed
