@@ -91,7 +91,8 @@ struct Demo {
     checker: Checker,
     checks: Vec<Check>,
     status: Option<Status>,
-    /// Committed offsets at the last look, for records/s.
+    /// Records taken by each partition's handler at the last look, for
+    /// records/s.
     last_committed: Vec<(Instant, u64)>,
     rates: Vec<f64>,
     events: Vec<String>,
@@ -300,9 +301,12 @@ impl Demo {
                 let (then, before) = self.last_committed[n];
                 let seconds = now.duration_since(then).as_secs_f64();
                 if seconds >= 1.0 {
-                    let moved = partition.committed.saturating_sub(before);
+                    // Records handed to the handler, committed or not yet:
+                    // a slow round shows its pace before it commits.
+                    let taken = partition.committed + partition.in_flight;
+                    let moved = taken.saturating_sub(before);
                     self.rates[n] = moved as f64 / seconds;
-                    self.last_committed[n] = (now, partition.committed);
+                    self.last_committed[n] = (now, taken);
                 }
             }
         }

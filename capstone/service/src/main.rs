@@ -165,6 +165,10 @@ fn main() -> ExitCode {
                     args.rate.to_string(),
                     "--drain-ms".to_owned(),
                     "3000".to_owned(),
+                    // Low enough that a slowed handler shows backpressure
+                    // within seconds: requests are turned away ("shed").
+                    "--max-lag".to_owned(),
+                    "300".to_owned(),
                 ],
             };
             match demo::run(options) {

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use std::time::Instant;
+
 use solution14_capstone::{
-    BookingEvent, BookingId, CapstoneConfig, FsyncPolicy, Metrics, Opened, OutboxError, Pipeline,
-    PipelineError, RealDisk, SeatId, UserId,
+    BookingEvent, BookingId, CapstoneConfig, FsyncPolicy, Metrics, Opened, OutboxDb, OutboxError,
+    Pipeline, PipelineError, RealDisk, SERVICE_DB, SeatId, UserId,
 };
-use tokio::time::Instant;
 
 use crate::status::{self, State};
 
@@ -32,8 +33,8 @@ pub struct ServeOptions {
     pub seats: u32,
     /// One payment for every this-many requests.
     pub pay_every: u32,
-    /// Above this lag (all partitions together) the load generator's new
-    /// requests are refused: backpressure at the door.
+    /// Above this many records not yet relayed or committed, the load
+    /// generator's new requests are refused: backpressure at the door.
     pub max_lag: u64,
     pub tick: Duration,
     /// How long the shutdown waits for in-flight rounds before it hands them
@@ -118,37 +119,31 @@ async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     );
 
     let mut control = Control::open(&dir.join(CONTROL_FILE));
-    let mut load = Load::new(options.seed, options.seats, options.pay_every);
-    let mut last = Instant::now();
-    let mut owed = 0.0_f64;
-    while !stopping.load(Ordering::SeqCst) {
+    let intake_open = Arc::new(AtomicBool::new(true));
+    let load = spawn_load(
+        &options,
+        &dir.join(SERVICE_DB),
+        config,
+        pipeline.metrics(),
+        Arc::clone(&counters),
+        Arc::clone(&intake_open),
+    );
+    while !stopping.load(Ordering::SeqCst) && !load.is_finished() {
         control.apply(&mut pipeline, &counters);
-        let now = Instant::now();
-        owed += f64::from(options.rate) * now.duration_since(last).as_secs_f64();
-        last = now;
-        // At most a second's worth at once: a long round does not turn
-        // into a burst that no real client would send.
-        let due = owed.min(f64::from(options.rate.max(1))).floor();
-        // What a slow turn could not send is not owed for ever: the clients
-        // gave up. At most a second's worth waits for the next turn.
-        owed = (owed - due).min(f64::from(options.rate));
-        let lag: u64 = pipeline
-            .metrics()
-            .partitions()
-            .iter()
-            .map(|partition| partition.lag())
-            .sum();
-        for _ in 0..due as u64 {
-            if lag > options.max_lag {
-                counters.shed.fetch_add(1, Ordering::Relaxed);
-                continue;
-            }
-            take(&mut pipeline, &mut load, &counters)?;
-        }
         step(&mut pipeline, &stopping).await?;
         tokio::time::sleep(options.tick).await;
     }
 
+    // Stop intake first: the clients' thread takes no new request once it
+    // sees the flag, and everything it was told yes to is in the outbox.
+    intake_open.store(false, Ordering::SeqCst);
+    match load.join() {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => return Err(error),
+        Err(_panic) => {
+            tracing::error!("the load generator panicked; draining anyway");
+        }
+    }
     tracing::info!("shutdown: intake closed, draining");
     state.store(1, Ordering::SeqCst);
     let closed = pipeline.shutdown(options.drain).await?;
@@ -195,16 +190,63 @@ fn update_dead_letters(pipeline: &Pipeline<RealDisk>) {
     }
 }
 
+/// Starts the load generator: the clients of the service, on a thread of
+/// their own with their own connection to the service's database, so that
+/// requests keep arriving while the pipeline is busy in a slow round (as
+/// they would from real clients). Above `max_lag` records not yet committed
+/// or relayed, new requests are refused: backpressure at the door.
+fn spawn_load(
+    options: &ServeOptions,
+    service_db: &Path,
+    config: CapstoneConfig,
+    metrics: Arc<Metrics>,
+    counters: Arc<Counters>,
+    intake_open: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<Result<(), ServeError>> {
+    let rate = options.rate;
+    let max_lag = options.max_lag;
+    let tick = options.tick;
+    let mut load = Load::new(options.seed, options.seats, options.pay_every);
+    let service_db = service_db.to_path_buf();
+    std::thread::spawn(move || {
+        let mut outbox = OutboxDb::open(&service_db, config.db)
+            .map_err(|source| ServeError::Pipeline(PipelineError::Outbox(source)))?;
+        let mut last = Instant::now();
+        let mut owed = 0.0_f64;
+        while intake_open.load(Ordering::SeqCst) {
+            let now = Instant::now();
+            owed += f64::from(rate) * now.duration_since(last).as_secs_f64();
+            last = now;
+            let due = owed.floor();
+            // Clients that were not served within a second gave up.
+            owed = (owed - due).min(f64::from(rate));
+            for _ in 0..due as u64 {
+                let backlog = metrics.outbox_backlog.load(Ordering::Relaxed);
+                let lag: u64 = metrics
+                    .partitions()
+                    .iter()
+                    .map(|partition| partition.lag())
+                    .sum();
+                if lag + backlog > max_lag {
+                    counters.shed.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                take(&mut outbox, &mut load, &counters)?;
+                metrics.outbox_backlog.fetch_add(1, Ordering::Relaxed);
+            }
+            std::thread::sleep(tick);
+        }
+        Ok(())
+    })
+}
+
 /// One request from the load generator: a new booking, a payment or an
-/// expiry of an old hold.
-fn take(
-    pipeline: &mut Pipeline<RealDisk>,
-    load: &mut Load,
-    counters: &Counters,
-) -> Result<(), ServeError> {
+/// expiry of an old hold, applied and queued in the outbox in one
+/// transaction (step 13).
+fn take(outbox: &mut OutboxDb, load: &mut Load, counters: &Counters) -> Result<(), ServeError> {
     let event = load.next_event();
     let is_payment = matches!(event, BookingEvent::PaymentReceived { .. });
-    match pipeline.intake(&event) {
+    match outbox.record(&event) {
         Ok(_row) => {
             load.accepted(&event);
             let counter = if is_payment {
@@ -215,11 +257,11 @@ fn take(
             counter.fetch_add(1, Ordering::Relaxed);
             Ok(())
         }
-        Err(PipelineError::Outbox(OutboxError::SeatTaken { .. } | OutboxError::Rejected(_))) => {
+        Err(OutboxError::SeatTaken { .. } | OutboxError::Rejected(_)) => {
             counters.refused.fetch_add(1, Ordering::Relaxed);
             Ok(())
         }
-        Err(error) => Err(error.into()),
+        Err(error) => Err(PipelineError::Outbox(error).into()),
     }
 }
 
