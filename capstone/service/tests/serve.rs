@@ -13,9 +13,14 @@ use solution14_capstone::{CapstoneConfig, Pipeline, RealDisk};
 const CAPSTONE: &str = env!("CARGO_BIN_EXE_capstone");
 
 fn serve(dir: &Path, extra: &[&str]) -> Child {
+    serve_logging(dir, extra, "info")
+}
+
+fn serve_logging(dir: &Path, extra: &[&str], rust_log: &str) -> Child {
     let log =
         std::fs::File::create(dir.join("test-service.log")).expect("a log file for the service");
     Command::new(CAPSTONE)
+        .env("RUST_LOG", rust_log)
         .arg("serve")
         .arg("--data")
         .arg(dir)
@@ -215,4 +220,38 @@ fn serve_has_help_with_its_defaults() {
     for option in ["--data", "--partitions", "--fsync", "--rate", "--drain-ms"] {
         assert!(text.contains(option), "--help names {option}:\n{text}");
     }
+}
+
+#[test]
+fn each_record_is_traced_with_its_topic_partition_offset_booking_and_stage() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut service = serve_logging(
+        dir.path(),
+        &["--rate", "200"],
+        "warn,solution14_capstone=debug",
+    );
+    wait_for(
+        "the service to handle 20 events",
+        Duration::from_secs(60),
+        || counter(dir.path(), "handled").is_some_and(|handled| handled >= 20),
+    );
+    signal(&service, libc::SIGTERM);
+    let status = wait_exit(&mut service, Duration::from_secs(30), "after SIGTERM");
+    assert_eq!(status.code(), Some(0), "a graceful shutdown exits with 0");
+    let log =
+        std::fs::read_to_string(dir.path().join("test-service.log")).expect("the service's log");
+    let traced = log.lines().find(|line| {
+        line.contains("record{")
+            && line.contains("topic=\"bookings\"")
+            && line.contains(" partition=")
+            && line.contains(" offset=")
+            && line.contains(" booking_id=")
+            && line.contains("stage=\"handle\"")
+    });
+    assert!(
+        traced.is_some(),
+        "with RUST_LOG=solution14_capstone=debug, a handled record's line \
+         carries its span: topic, partition, offset, booking id and stage:\n{}",
+        log.lines().take(20).collect::<Vec<_>>().join("\n")
+    );
 }
