@@ -241,12 +241,13 @@ pub fn verify(workshop: &Workshop, run_tests: bool) -> Result<bool> {
             "{}",
             paint(
                 TITLE,
-                "The runner, the cross-step tests and the fault-injection run"
+                "The runner, the cross-step tests and the capstone's crates"
             )
         );
-        // capstone-faults: the checker's own tests, each known bug found
-        // within the default budget, and 2,000 schedules of the unbroken
-        // pipeline (about 30 s on 2 cores).
+        // The capstone's crates are no step crates, so the loop over the steps
+        // below does not test them: the service (its tests start the real
+        // program), the benchmarks' wiring and charts, and the fault run (its
+        // checker, each known bug found, 2,000 clean schedules: about 30 s).
         let status = Command::new(cargo())
             .current_dir(&workshop.root)
             .args([
@@ -255,20 +256,19 @@ pub fn verify(workshop: &Workshop, run_tests: bool) -> Result<bool> {
                 "workshop",
                 "--package",
                 "cross-step-tests",
-                // The benchmarks' wiring and charts (capstone/bench); the
-                // benchmarks themselves only run by hand.
+                // The benchmarks themselves only run by hand.
                 "--package",
                 "capstone-bench",
-                // The seeded fault run (capstone/faults): its checker, each
-                // known bug found, and the CI budget of clean schedules.
                 "--package",
                 "capstone-faults",
+                "--package",
+                "capstone",
             ])
             .status()
             .context("cannot start cargo")?;
         report.check(
             status.success(),
-            "cargo test -p workshop -p cross-step-tests -p capstone-bench -p capstone-faults",
+            "cargo test -p workshop -p cross-step-tests -p capstone-bench -p capstone-faults -p capstone",
         );
 
         println!(

@@ -1,0 +1,217 @@
+//! Fixtures shared by the test files of step 14.
+
+// Each test file uses only some of these.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use solution14_capstone::{
+    BookingEvent, BookingId, CapstoneConfig, EventId, FsyncPolicy,
+    IdentifiedEvent, Offset, Partition, Pipeline, SeatId, SimDisk, UserId,
+    decode_identified, partition_for, partition_key,
+};
+
+/// Three partitions: enough for bookings to spread, few enough to read.
+pub const PARTITIONS: u32 = 3;
+
+pub fn config() -> CapstoneConfig {
+    CapstoneConfig::new(PARTITIONS)
+}
+
+/// A configuration whose retries wait up to an hour: a failed event keeps a
+/// round busy long after any test's deadline.
+pub fn patient_config() -> CapstoneConfig {
+    let mut config = config();
+    config.worker.retry.base = Duration::from_secs(3600);
+    config.worker.retry.cap = Duration::from_secs(3600);
+    config
+}
+
+/// A service in a temporary folder: its logs on a simulated disk (step 10),
+/// its SQLite databases in real files.
+pub struct Service {
+    dir: tempfile::TempDir,
+    pub disk: SimDisk,
+    pub config: CapstoneConfig,
+    pub pipeline: Pipeline<SimDisk>,
+}
+
+impl Service {
+    pub fn new(seed: u64, config: CapstoneConfig) -> Service {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let disk = SimDisk::new(seed);
+        let (pipeline, _) = Pipeline::open(disk.clone(), dir.path(), config)
+            .expect("a new pipeline opens");
+        Service {
+            dir,
+            disk,
+            config,
+            pipeline,
+        }
+    }
+
+    /// Stops the process at once (without a shutdown) and starts it again
+    /// from what is on disk.
+    pub fn restart(self) -> Service {
+        let Service {
+            dir, disk, config, ..
+        } = self;
+        let (pipeline, _) = Pipeline::open(disk.clone(), dir.path(), config)
+            .expect("the pipeline opens again after a restart");
+        Service {
+            dir,
+            disk,
+            config,
+            pipeline,
+        }
+    }
+
+    /// A power cut: what was not synced may be lost; then a restart.
+    pub fn power_cut(self) -> Service {
+        let Service {
+            dir, disk, config, ..
+        } = self;
+        disk.crash();
+        let (pipeline, _) = Pipeline::open(disk.clone(), dir.path(), config)
+            .expect("the pipeline opens again after a power cut");
+        Service {
+            dir,
+            disk,
+            config,
+            pipeline,
+        }
+    }
+
+    /// Takes `count` requests for new seats (from `first` on) and returns
+    /// their bookings.
+    pub fn book(&mut self, first: usize, count: usize) -> Vec<BookingId> {
+        (first..first + count)
+            .map(|n| {
+                let booking_id = BookingId::new();
+                let request = BookingEvent::ReservationRequested {
+                    booking_id,
+                    seat_id: seat(n),
+                    user_id: UserId::new(),
+                };
+                self.pipeline
+                    .intake(&request)
+                    .expect("a request for a free seat is taken");
+                booking_id
+            })
+            .collect()
+    }
+
+    /// Takes the payment of `booking_id`.
+    pub fn pay(&mut self, booking_id: BookingId) {
+        self.pipeline
+            .intake(&BookingEvent::PaymentReceived { booking_id })
+            .expect("the payment of a held booking is taken");
+    }
+
+    /// The ids of every event in the outbox.
+    pub fn outbox_ids(&self) -> Vec<EventId> {
+        self.pipeline
+            .outbox()
+            .rows()
+            .expect("the outbox reads")
+            .into_iter()
+            .map(|(row, _sent)| row.event.id)
+            .collect()
+    }
+
+    /// Every record of `partition`: its offset and event, or `None` for a
+    /// record that is not an event (a poison pill).
+    pub fn topic(
+        &self,
+        partition: Partition,
+    ) -> Vec<(Offset, Option<IdentifiedEvent>)> {
+        self.pipeline
+            .topic()
+            .read(partition, Offset(0), usize::MAX)
+            .expect("the topic reads")
+            .into_iter()
+            .map(|stored| {
+                (stored.offset, decode_identified(&stored.record.value).ok())
+            })
+            .collect()
+    }
+
+    /// How many times each event id is in the topic, over all partitions.
+    pub fn copies(&self) -> HashMap<EventId, usize> {
+        let mut copies = HashMap::new();
+        for partition in self.pipeline.partitions() {
+            for (_, event) in self.topic(partition) {
+                if let Some(event) = event {
+                    *copies.entry(event.id).or_default() += 1;
+                }
+            }
+        }
+        copies
+    }
+
+    pub fn ends(&self) -> Vec<Offset> {
+        self.pipeline
+            .partitions()
+            .map(|p| self.pipeline.log_end(p).expect("the partition exists"))
+            .collect()
+    }
+
+    pub fn committed(&self) -> Vec<Offset> {
+        self.pipeline
+            .partitions()
+            .map(|p| self.pipeline.committed(p))
+            .collect()
+    }
+
+    pub fn is_held(&self, booking_id: BookingId) -> bool {
+        matches!(
+            self.pipeline
+                .bookings()
+                .state(booking_id)
+                .expect("the consumer's database reads"),
+            solution14_capstone::BookingState::Held { .. }
+        )
+    }
+
+    /// Puts every outbox row into the topic without the relay and the router
+    /// (exercise 1), so that the consumer's tests run on their own: each
+    /// event not in the topic yet to its booking's partition with
+    /// `Pipeline::deliver`.
+    pub fn deliver_outbox(&mut self) {
+        let rows = self.pipeline.outbox().rows().expect("the outbox reads");
+        let copies = self.copies();
+        for (row, _sent) in rows {
+            if copies.contains_key(&row.event.id) {
+                continue;
+            }
+            let key = partition_key(&row.event.event);
+            let partition =
+                partition_for(&key, PARTITIONS).expect("three partitions");
+            self.pipeline
+                .deliver(partition, &row.event)
+                .expect("the topic takes the event");
+        }
+    }
+
+    /// Runs every partition's consumer once.
+    pub async fn consume_all(&mut self) {
+        for partition in (0..PARTITIONS).map(Partition) {
+            self.pipeline
+                .consume(partition)
+                .await
+                .unwrap_or_else(|e| panic!("partition {partition}: {e:?}"));
+        }
+    }
+}
+
+pub fn seat(n: usize) -> SeatId {
+    let row = char::from(b'A' + u8::try_from(n / 99 % 26).expect("below 26"));
+    SeatId::parse(&format!("{row}{}", n % 99 + 1)).expect("a valid seat")
+}
+
+pub fn never_fsync() -> CapstoneConfig {
+    let mut config = config();
+    config.fsync = FsyncPolicy::Never;
+    config
+}

@@ -1,0 +1,49 @@
+//! One round of a partition's consumer: step 12's worker, then step 10's
+//! commit, after the effect.
+
+use solution06_log::{Offset, Partition};
+use solution10_recovery::Disk;
+use solution12_retries::run_partition;
+
+use crate::error::PipelineError;
+use crate::pipeline::Pipeline;
+
+// ANCHOR: round
+/// What one round of a partition's consumer did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Round {
+    pub partition: Partition,
+    /// Where the round began: the committed offset before it.
+    pub start: Offset,
+    /// The offset committed at the end of the round.
+    pub committed: Offset,
+    /// Records the handler took.
+    pub processed: usize,
+    /// Records sent to the dead-letter topic.
+    pub dead_lettered: usize,
+    /// Handler calls beyond the first, over all records: the retries.
+    pub retries: u32,
+}
+// ANCHOR_END: round
+
+impl<D: Disk> Pipeline<D> {
+    // ANCHOR: consume
+    /// Runs `partition`'s consumer from its committed offset
+    /// ([`Pipeline::committed`]) to the end of the topic: step 12's
+    /// `run_partition` on `self.topic.memory()`, with `self.handler`,
+    /// `self.dead_letters`, `self.config.worker` and `self.rng`. Then, and
+    /// only then, commits the offset its report gives, with
+    /// [`Pipeline::commit`].
+    ///
+    /// A worker that fails returns [`PipelineError::Worker`] and commits
+    /// nothing: the next round reads the same records again. A round that is
+    /// dropped before it ends (a shutdown that stops waiting, a crash)
+    /// commits nothing either.
+    pub async fn consume(
+        &mut self,
+        partition: Partition,
+    ) -> Result<Round, PipelineError> {
+        todo!("run the worker, then commit its offset (chapter 14)")
+    }
+    // ANCHOR_END: consume
+}
