@@ -21,6 +21,10 @@ use crate::settle::{Reply, deliver};
 
 /// The most messages one fetch asks for.
 const FETCH: usize = 64;
+/// How long a fetch waits for the server's answer when the server has
+/// nothing to hand out: without it, a fetch that hit MaxAckPending waits for
+/// an answer the server does not send.
+const FETCH_EXPIRES: Duration = Duration::from_millis(100);
 /// How long an idle consumer waits before it asks again whether a NAKed
 /// message is due.
 const IDLE_POLL: Duration = Duration::from_millis(20);
@@ -124,6 +128,7 @@ impl JetStreamBus {
             .consumer
             .fetch()
             .max_messages(FETCH)
+            .expires(FETCH_EXPIRES)
             .messages()
             .await
             .map_err(|error| BusError::Fetch {

@@ -97,6 +97,7 @@ pub async fn read_all(
     let mut batch = consumer
         .fetch()
         .max_messages(1_000)
+        .expires(Duration::from_millis(100))
         .messages()
         .await
         .unwrap_or_else(|e| panic!("fetching: {e}"));
