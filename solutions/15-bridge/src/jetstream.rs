@@ -102,16 +102,18 @@ impl JetStreamBus {
     /// How many events the dead-letter stream holds.
     pub async fn dead_letter_count(&self) -> Result<u64, BusError> {
         let stream =
-            self.jetstream.get_stream(DEAD_LETTERS).await.map_err(|error| {
-                BusError::Setup {
+            self.jetstream
+                .get_stream(DEAD_LETTERS)
+                .await
+                .map_err(|error| BusError::Setup {
                     name: DEAD_LETTERS.to_owned(),
                     source: error.into(),
-                }
+                })?;
+        let info =
+            stream.get_info().await.map_err(|error| BusError::Setup {
+                name: DEAD_LETTERS.to_owned(),
+                source: error.into(),
             })?;
-        let info = stream.get_info().await.map_err(|error| BusError::Setup {
-            name: DEAD_LETTERS.to_owned(),
-            source: error.into(),
-        })?;
         Ok(info.state.messages)
     }
 

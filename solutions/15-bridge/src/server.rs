@@ -124,8 +124,8 @@ impl NatsServer {
     /// Starts a single server with JetStream on a free loopback port, with a
     /// fresh store that is deleted when the handle is dropped.
     pub fn start() -> Result<NatsServer, ServerError> {
-        let dir =
-            tempfile::tempdir().map_err(|source| ServerError::Store { source })?;
+        let dir = tempfile::tempdir()
+            .map_err(|source| ServerError::Store { source })?;
         // A port found free may be taken by someone else before the server
         // binds it; then the server exits, and another port is tried.
         let mut attempts = 0;
@@ -192,8 +192,9 @@ impl NatsServer {
             .metadata()
             .map_err(|source| ServerError::Store { source })?
             .len();
-        let log_err =
-            log.try_clone().map_err(|source| ServerError::Store { source })?;
+        let log_err = log
+            .try_clone()
+            .map_err(|source| ServerError::Store { source })?;
         let child = Command::new(&program)
             .args(&self.args)
             .stdin(Stdio::null())
@@ -233,8 +234,7 @@ impl NatsServer {
             let log = std::fs::read(self.log_path()).unwrap_or_default();
             let start = usize::try_from(log_start).unwrap_or(usize::MAX);
             let this_start = log.get(start..).unwrap_or_default();
-            if String::from_utf8_lossy(this_start).contains("Server is ready")
-            {
+            if String::from_utf8_lossy(this_start).contains("Server is ready") {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(10));
@@ -305,8 +305,8 @@ pub struct NatsCluster {
 impl NatsCluster {
     /// Starts the three nodes `n1`, `n2` and `n3` of cluster `C1`.
     pub fn start() -> Result<NatsCluster, ServerError> {
-        let dir =
-            tempfile::tempdir().map_err(|source| ServerError::Store { source })?;
+        let dir = tempfile::tempdir()
+            .map_err(|source| ServerError::Store { source })?;
         let client_ports = [free_port()?, free_port()?, free_port()?];
         let route_ports = [free_port()?, free_port()?, free_port()?];
         let routes = route_ports
@@ -327,7 +327,12 @@ impl NatsCluster {
                 routes.clone(),
             ];
             let name = format!("n{}", index + 1);
-            nodes.push(NatsServer::configure(&name, *client, dir.path(), extra));
+            nodes.push(NatsServer::configure(
+                &name,
+                *client,
+                dir.path(),
+                extra,
+            ));
         }
         // Started one after another; each waits only for its own port, the
         // cluster forms in the background (well under a second on loopback).

@@ -132,10 +132,8 @@ pub async fn store_dead_letter(
         .header("Dead-Reason", reason)
         .header("Dead-Source-Sequence", sequence.to_string().as_str())
         .header("Dead-Attempts", attempts.to_string().as_str());
-    let to_error = |source: async_nats::Error| BusError::DeadLetter {
-        sequence,
-        source,
-    };
+    let to_error =
+        |source: async_nats::Error| BusError::DeadLetter { sequence, source };
     let ack = jetstream
         .send_publish(format!("dead.{}", message.subject), dead)
         .await

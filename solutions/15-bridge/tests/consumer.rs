@@ -49,7 +49,10 @@ async fn publish_events(jetstream: &jetstream::Context, count: usize) {
 }
 
 /// What the server hands out now, without waiting for more.
-async fn fetch(consumer: &PullConsumer, at_most: usize) -> Vec<jetstream::Message> {
+async fn fetch(
+    consumer: &PullConsumer,
+    at_most: usize,
+) -> Vec<jetstream::Message> {
     let mut batch = consumer
         .fetch()
         .max_messages(at_most)

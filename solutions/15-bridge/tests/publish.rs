@@ -11,8 +11,8 @@ use common::{
     stored,
 };
 use solution15_bridge::{
-    EventBus, OutboxDb, decode_identified, partition_of, publish,
-    relay_once, subject,
+    EventBus, OutboxDb, decode_identified, partition_of, publish, relay_once,
+    subject,
 };
 
 #[tokio::test]
@@ -135,14 +135,16 @@ async fn the_outbox_relay_publishes_again_after_a_crash_and_the_server_drops_the
         outbox.record(&event.event).expect("recording a request");
     }
     // The relay publishes every row and crashes before it marks them.
-    let first = relay_once(&mut outbox, bus.context(), NonZeroU32::MIN, 10, false)
-        .await
-        .expect("the first pass publishes");
+    let first =
+        relay_once(&mut outbox, bus.context(), NonZeroU32::MIN, 10, false)
+            .await
+            .expect("the first pass publishes");
     assert_eq!(first.published, 4, "the first pass stores every row");
     // Restarted, it finds the same rows unsent and publishes them again.
-    let second = relay_once(&mut outbox, bus.context(), NonZeroU32::MIN, 10, true)
-        .await
-        .expect("the second pass publishes");
+    let second =
+        relay_once(&mut outbox, bus.context(), NonZeroU32::MIN, 10, true)
+            .await
+            .expect("the second pass publishes");
     assert_eq!(
         (second.published, second.duplicates),
         (0, 4),

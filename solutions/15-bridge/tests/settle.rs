@@ -23,7 +23,8 @@ fn a_handled_event_is_acked() {
 fn a_transient_failure_is_naked_with_step_12s_delay_for_that_retry() {
     let policy = policy(5);
     for delivered in 1..=4 {
-        let reply = reply_for(Err(transient()), delivered, &policy, &mut rng(9));
+        let reply =
+            reply_for(Err(transient()), delivered, &policy, &mut rng(9));
         let want = policy.delay(delivered, &mut rng(9));
         assert_eq!(
             reply,
@@ -84,7 +85,8 @@ async fn a_failed_delivery_comes_back_and_is_handled_the_second_time() {
     bus.publish(&event).await.expect("a publish");
     let mut handler = Scripted::failing(transient(), 1);
     let consumed = bus.run_until_idle(&mut handler).await;
-    let consumed = consumed.unwrap_or_else(|e| panic!("consuming: {e} ({e:?})"));
+    let consumed =
+        consumed.unwrap_or_else(|e| panic!("consuming: {e} ({e:?})"));
     assert_eq!(
         handler.calls.len(),
         2,
@@ -150,7 +152,9 @@ async fn a_permanent_failure_is_dead_lettered_and_never_delivered_again() {
     );
     assert_eq!(consumed.dead_lettered, 1, "it is given up on");
     assert_eq!(
-        bus.dead_letter_count().await.expect("the dead-letter stream"),
+        bus.dead_letter_count()
+            .await
+            .expect("the dead-letter stream"),
         1,
         "a terminated event is kept in the dead-letter stream first"
     );
@@ -181,7 +185,9 @@ async fn a_transient_failure_is_dead_lettered_after_max_deliver_attempts() {
         "two NAKs, then a dead letter"
     );
     assert_eq!(
-        bus.dead_letter_count().await.expect("the dead-letter stream"),
+        bus.dead_letter_count()
+            .await
+            .expect("the dead-letter stream"),
         1,
         "the spent event is in the dead-letter stream"
     );
@@ -209,7 +215,9 @@ async fn bytes_that_are_not_an_event_are_dead_lettered_without_the_handler() {
         "they can never be handled: dead-lettered at once, not retried"
     );
     assert_eq!(
-        bus.dead_letter_count().await.expect("the dead-letter stream"),
+        bus.dead_letter_count()
+            .await
+            .expect("the dead-letter stream"),
         1,
         "and kept, byte for byte, in the dead-letter stream"
     );

@@ -53,7 +53,9 @@ pub fn config(max_attempts: u32) -> BusConfig {
 pub async fn connect(server: &NatsServer, config: BusConfig) -> JetStreamBus {
     JetStreamBus::connect(&server.url(), config, 7)
         .await
-        .unwrap_or_else(|e| panic!("connecting to the test server failed: {e} ({e:?})"))
+        .unwrap_or_else(|e| {
+            panic!("connecting to the test server failed: {e} ({e:?})")
+        })
 }
 
 /// A plain JetStream context on `server`, for a test that looks behind the
@@ -61,7 +63,9 @@ pub async fn connect(server: &NatsServer, config: BusConfig) -> JetStreamBus {
 pub async fn context(server: &NatsServer) -> jetstream::Context {
     let client = solution15_bridge::async_nats::connect(server.url())
         .await
-        .unwrap_or_else(|e| panic!("connecting to the test server failed: {e}"));
+        .unwrap_or_else(|e| {
+            panic!("connecting to the test server failed: {e}")
+        });
     jetstream::new(client)
 }
 
