@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 use solution15_bridge::{
     BookingDb, BookingEvent, BookingId, BusConfig, DbConfig, Durability, EventBus, EventHandler,
     EventId, FsyncPolicy, Handled, Handler, HandlerError, IdentifiedEvent, JetStreamBus, LogBus,
-    NatsServer, Offset, ParkLimits, RetryPolicy, SeatId, UserId, WorkerConfig, classify, publish,
+    NatsCluster, NatsServer, Offset, ParkLimits, RetryPolicy, SeatId, UserId, WorkerConfig,
+    bookings_through_a_leader_kill, classify, publish,
 };
 
 fn retry() -> RetryPolicy {
@@ -341,5 +342,71 @@ async fn a_broker_killed_mid_stream_loses_no_acknowledged_event_and_sells_no_sea
         "broker crash: {CRASH_EVENTS} events, {} repeats absorbed by the dedupe, {errors} \
          failed fetches or acks while the server was down",
         handler.duplicates
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_three_node_cluster_loses_the_streams_leader_and_no_acknowledged_booking() {
+    let mut cluster = NatsCluster::start().unwrap_or_else(|e| panic!("{e}"));
+    let config = BusConfig {
+        replicas: 3,
+        retry: retry(),
+        ack_wait: Duration::from_secs(2),
+        ..BusConfig::new()
+    };
+    const EVENTS: usize = 600;
+    let events: Vec<IdentifiedEvent> = (0..EVENTS)
+        .map(|n| request(BookingId::new(), &format!("E{}", n / 2 + 1)))
+        .collect();
+    let dir = tempfile::tempdir().expect("a folder");
+    let mut db = db(&dir);
+    let report = bookings_through_a_leader_kill(
+        &mut cluster,
+        config,
+        events,
+        Duration::from_millis(5),
+        &mut db,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("the failover scenario: {e} ({e:?})"));
+    assert!(
+        !report.new_leader.is_empty() && report.new_leader != report.killed,
+        "a new leader must be elected among the two nodes left: {report:?}"
+    );
+    assert_eq!(
+        report.acknowledged.len(),
+        EVENTS,
+        "every publish was acknowledged in the end"
+    );
+    for id in &report.acknowledged {
+        assert!(
+            db.outcome(*id).expect("the database answers").is_some(),
+            "event {id} was acknowledged by the cluster (a majority had it), so losing one node \
+             must not lose it"
+        );
+    }
+    let snapshot = db.snapshot().expect("a snapshot");
+    let live: Vec<String> = snapshot
+        .bookings
+        .values()
+        .filter(|b| b.starts_with("held") || b.starts_with("confirmed"))
+        .filter_map(|b| b.split(' ').nth(2).map(str::to_owned))
+        .collect();
+    let seats: HashSet<&String> = live.iter().collect();
+    assert_eq!(
+        (live.len(), seats.len()),
+        (EVENTS / 2, EVENTS / 2),
+        "one booking per seat"
+    );
+    println!(
+        "leader {} killed: new leader {} named after {:?}; longest consumer pause {:?}; {} \
+         publishes retried; {} repeats absorbed; all in {:?}",
+        report.killed,
+        report.new_leader,
+        report.election,
+        report.consumer_pause,
+        report.publish_retries,
+        report.duplicates,
+        report.total
     );
 }

@@ -48,12 +48,18 @@ impl JetStreamBus {
         config: BusConfig,
         seed: u64,
     ) -> Result<JetStreamBus, BusError> {
-        let client = async_nats::connect(servers).await.map_err(|source| {
-            BusError::Connect {
-                servers: servers.to_owned(),
-                source: source.into(),
-            }
-        })?;
+        let connect_error = |source: async_nats::Error| BusError::Connect {
+            servers: servers.to_owned(),
+            source,
+        };
+        let addresses = servers
+            .split(',')
+            .map(|address| address.trim().parse::<async_nats::ServerAddr>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| connect_error(error.into()))?;
+        let client = async_nats::connect(addresses)
+            .await
+            .map_err(|error| connect_error(error.into()))?;
         let jetstream = jetstream::new(client);
         let setup = |name: &str| {
             let name = name.to_owned();

@@ -15,6 +15,8 @@
 //!   given).
 //! - `server.rs`: real `nats-server` processes for tests and demos, one or a
 //!   cluster of three ([`NatsServer`], [`NatsCluster`], given).
+//! - `failover.rs`: bookings through a cluster that loses the stream's
+//!   leader ([`bookings_through_a_leader_kill`], given).
 //!
 //! The chapter is `book/src/15-bridge.md`.
 
@@ -28,6 +30,7 @@
 mod bus;
 mod consumer;
 mod error;
+mod failover;
 mod jetstream;
 mod log_bus;
 mod publish;
@@ -41,6 +44,10 @@ pub use consumer::{
     dead_letter_config, progress, stream_config,
 };
 pub use error::BusError;
+pub use failover::{
+    FailoverError, FailoverReport, bookings_through_a_leader_kill,
+    connect_to_cluster,
+};
 pub use jetstream::JetStreamBus;
 pub use log_bus::{LogBus, LogBusError};
 pub use publish::{
@@ -53,6 +60,7 @@ pub use settle::{Reply, deliver, reply_for, store_dead_letter};
 // Re-exported so that users of this crate (and its tests) name the same types
 // it works with, with one dependency.
 pub use async_nats;
+pub use solution01_events::InvalidSeatId;
 pub use solution06_log::{Offset, Partition};
 pub use solution10_recovery::FsyncPolicy;
 pub use solution11_idempotency::{
