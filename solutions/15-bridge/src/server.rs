@@ -24,10 +24,9 @@ pub enum ServerError {
     #[error(
         "nats-server is not installed (step 15 runs a real NATS server): \
          Debian/Ubuntu `sudo apt-get install nats-server`, macOS `brew install \
-         nats-server`, Windows `winget install NATSAuthors.NATSServer` (or \
-         `choco install nats-server`), or put the release binary from \
-         https://github.com/nats-io/nats-server/releases on your PATH or in \
-         the NATS_SERVER environment variable"
+         nats-server`, Windows `scoop install nats-server`, or put the release \
+         binary from https://github.com/nats-io/nats-server/releases on your \
+         PATH or name it in the NATS_SERVER environment variable"
     )]
     NotInstalled,
     #[error("nats-server at {program} could not be started")]
