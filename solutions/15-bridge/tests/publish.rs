@@ -7,25 +7,24 @@ mod common;
 use std::num::NonZeroU32;
 
 use common::{
-    TestDb, config, connect, fresh_seat, paid, read_all, requested, server,
-    stored,
+    TestDb, config, fresh_seat, paid, read_all, requested, server, stored,
+    streams,
 };
 use solution15_bridge::{
-    EventBus, OutboxDb, decode_identified, partition_of, publish, relay_once,
-    subject,
+    OutboxDb, decode_identified, partition_of, publish, relay_once, subject,
 };
 
 #[tokio::test]
 async fn a_published_event_is_stored_with_its_id_as_nats_msg_id() {
     let server = server();
-    let mut bus = connect(&server, config(3)).await;
+    let jetstream = streams(&server, &config(3)).await;
     let (_, event) = requested(&fresh_seat());
-    let published = bus.publish(&event).await;
+    let published = publish(&jetstream, &event, NonZeroU32::MIN).await;
     let published = published.unwrap_or_else(|e| {
         panic!("publishing to a running server must work: {e} ({e:?})")
     });
     assert!(!published.duplicate, "a new event id is not a duplicate");
-    let all = read_all(bus.context()).await;
+    let all = read_all(&jetstream).await;
     assert_eq!(all.len(), 1, "one publish stores one message");
     let (_, id, payload) = &all[0];
     assert_eq!(
@@ -47,10 +46,12 @@ async fn a_published_event_is_stored_with_its_id_as_nats_msg_id() {
 async fn the_server_drops_a_repeated_event_id_and_answers_with_the_first_place()
 {
     let server = server();
-    let mut bus = connect(&server, config(3)).await;
+    let jetstream = streams(&server, &config(3)).await;
     let (_, event) = requested(&fresh_seat());
-    let first = bus.publish(&event).await.expect("the first publish");
-    let again = bus.publish(&event).await.expect("the repeated publish");
+    let first = publish(&jetstream, &event, NonZeroU32::MIN).await;
+    let first = first.expect("the first publish");
+    let again = publish(&jetstream, &event, NonZeroU32::MIN).await;
+    let again = again.expect("the repeated publish");
     assert!(
         again.duplicate,
         "the same event id published again, inside the duplicate window, \
@@ -61,7 +62,7 @@ async fn the_server_drops_a_repeated_event_id_and_answers_with_the_first_place()
         "a duplicate is answered with the sequence of the first copy"
     );
     assert_eq!(
-        stored(bus.context()).await,
+        stored(&jetstream).await,
         1,
         "the stream must hold the event once, however often it was published"
     );
@@ -72,7 +73,7 @@ async fn every_event_of_a_booking_goes_to_its_partitions_subject() {
     let server = server();
     let mut config = config(3);
     config.partitions = NonZeroU32::new(4).expect("4 is not 0");
-    let mut bus = connect(&server, config).await;
+    let jetstream = streams(&server, &config).await;
     let mut sent = Vec::new();
     for _ in 0..6 {
         let (booking_id, request) = requested(&fresh_seat());
@@ -80,14 +81,15 @@ async fn every_event_of_a_booking_goes_to_its_partitions_subject() {
         sent.push(paid(booking_id));
     }
     for event in &sent {
-        let published = bus.publish(event).await.expect("a publish");
+        let published = publish(&jetstream, event, config.partitions).await;
+        let published = published.expect("a publish");
         assert_eq!(
             published.partition,
             partition_of(&event.event, config.partitions),
             "an event goes to its booking's partition (partition_of)"
         );
     }
-    let all = read_all(bus.context()).await;
+    let all = read_all(&jetstream).await;
     assert_eq!(all.len(), sent.len(), "every event is stored once");
     for (event, (got_subject, _, _)) in sent.iter().zip(&all) {
         let want = subject(partition_of(&event.event, config.partitions));
@@ -102,8 +104,7 @@ async fn every_event_of_a_booking_goes_to_its_partitions_subject() {
 #[tokio::test]
 async fn a_publish_is_answered_only_once_the_server_stored_it() {
     let server = server();
-    let bus = connect(&server, config(3)).await;
-    let jetstream = bus.context().clone();
+    let jetstream = streams(&server, &config(3)).await;
     for n in 1..=5 {
         let (_, event) = requested(&fresh_seat());
         let published = publish(&jetstream, &event, NonZeroU32::MIN).await;
@@ -125,7 +126,7 @@ async fn a_publish_is_answered_only_once_the_server_stored_it() {
 async fn the_outbox_relay_publishes_again_after_a_crash_and_the_server_drops_the_repeats()
  {
     let server = server();
-    let bus = connect(&server, config(3)).await;
+    let jetstream = streams(&server, &config(3)).await;
     let test = TestDb::new();
     let mut outbox =
         OutboxDb::open(&test.path, solution15_bridge::DbConfig::default())
@@ -135,16 +136,14 @@ async fn the_outbox_relay_publishes_again_after_a_crash_and_the_server_drops_the
         outbox.record(&event.event).expect("recording a request");
     }
     // The relay publishes every row and crashes before it marks them.
-    let first =
-        relay_once(&mut outbox, bus.context(), NonZeroU32::MIN, 10, false)
-            .await
-            .expect("the first pass publishes");
+    let first = relay_once(&mut outbox, &jetstream, NonZeroU32::MIN, 10, false)
+        .await
+        .expect("the first pass publishes");
     assert_eq!(first.published, 4, "the first pass stores every row");
     // Restarted, it finds the same rows unsent and publishes them again.
-    let second =
-        relay_once(&mut outbox, bus.context(), NonZeroU32::MIN, 10, true)
-            .await
-            .expect("the second pass publishes");
+    let second = relay_once(&mut outbox, &jetstream, NonZeroU32::MIN, 10, true)
+        .await
+        .expect("the second pass publishes");
     assert_eq!(
         (second.published, second.duplicates),
         (0, 4),
@@ -152,7 +151,7 @@ async fn the_outbox_relay_publishes_again_after_a_crash_and_the_server_drops_the
          the server must answer each as a duplicate"
     );
     assert_eq!(
-        stored(bus.context()).await,
+        stored(&jetstream).await,
         4,
         "after the crash and the second pass, each row is in the stream once"
     );

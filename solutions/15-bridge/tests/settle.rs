@@ -6,11 +6,13 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    Scripted, config, connect, fresh_seat, permanent, policy, requested, rng,
-    server, transient,
+    Scripted, config, count, deliver_until_idle, fresh_seat, permanent, policy,
+    publish_raw, requested, rng, server, streams, test_consumer, transient,
 };
+use solution15_bridge::async_nats::jetstream::{self, consumer::PullConsumer};
 use solution15_bridge::{
-    BookingId, EventBus, HandlerError, JetStreamBus, Reply, reply_for,
+    BookingId, BusConfig, DEAD_LETTERS, HandlerError, NatsServer, Reply,
+    reply_for,
 };
 
 #[test]
@@ -77,16 +79,32 @@ fn an_event_of_an_unknown_booking_waits_like_a_retry_and_is_bounded_too() {
     );
 }
 
+/// A server with the booking streams and a consumer of the test's own.
+async fn setup(
+    server: &NatsServer,
+    config: &BusConfig,
+) -> (jetstream::Context, PullConsumer) {
+    let jetstream = streams(server, config).await;
+    let consumer = test_consumer(&jetstream, config).await;
+    (jetstream, consumer)
+}
+
+async fn progress_of(consumer: &PullConsumer) -> (u64, usize) {
+    let info = consumer.get_info().await.expect("the consumer's info");
+    (info.ack_floor.stream_sequence, info.num_ack_pending)
+}
+
 #[tokio::test]
 async fn a_failed_delivery_comes_back_and_is_handled_the_second_time() {
     let server = server();
-    let mut bus = connect(&server, config(3)).await;
+    let config = config(3);
+    let (jetstream, consumer) = setup(&server, &config).await;
     let (_, event) = requested(&fresh_seat());
-    bus.publish(&event).await.expect("a publish");
+    publish_raw(&jetstream, &event).await;
     let mut handler = Scripted::failing(transient(), 1);
-    let consumed = bus.run_until_idle(&mut handler).await;
     let consumed =
-        consumed.unwrap_or_else(|e| panic!("consuming: {e} ({e:?})"));
+        deliver_until_idle(&jetstream, &consumer, &mut handler, &config, 7)
+            .await;
     assert_eq!(
         handler.calls.len(),
         2,
@@ -98,9 +116,8 @@ async fn a_failed_delivery_comes_back_and_is_handled_the_second_time() {
         (1, 1, 0),
         "one NAK, then one ACK"
     );
-    let progress = bus.progress().await.expect("the consumer's progress");
     assert_eq!(
-        (progress.committed.0, progress.in_flight),
+        progress_of(&consumer).await,
         (1, 0),
         "once handled, the message is acked: the ack floor moves past it"
     );
@@ -113,20 +130,19 @@ async fn the_redelivery_waits_for_the_nak_delay() {
     config.retry.base = Duration::from_millis(400);
     config.retry.cap = Duration::from_millis(400);
     // A seed whose first delay is long enough to tell a NAK with a delay
-    // from one without: the bus draws its delays from the seed it is given.
+    // from one without.
     let seed = (0..100)
         .find(|&seed| {
             config.retry.delay(1, &mut rng(seed)) >= Duration::from_millis(250)
         })
         .expect("some seed draws at least 250 ms of 400");
     let want = config.retry.delay(1, &mut rng(seed));
-    let mut bus = JetStreamBus::connect(&server.url(), config, seed)
-        .await
-        .expect("connecting to the test server");
+    let (jetstream, consumer) = setup(&server, &config).await;
     let (_, event) = requested(&fresh_seat());
-    bus.publish(&event).await.expect("a publish");
+    publish_raw(&jetstream, &event).await;
     let mut handler = Scripted::failing(transient(), 1);
-    bus.run_until_idle(&mut handler).await.expect("consuming");
+    deliver_until_idle(&jetstream, &consumer, &mut handler, &config, seed)
+        .await;
     assert_eq!(handler.calls.len(), 2, "one failure, one success");
     let waited = handler.calls[1].1.duration_since(handler.calls[0].1);
     assert!(
@@ -140,11 +156,14 @@ async fn the_redelivery_waits_for_the_nak_delay() {
 #[tokio::test]
 async fn a_permanent_failure_is_dead_lettered_and_never_delivered_again() {
     let server = server();
-    let mut bus = connect(&server, config(5)).await;
+    let config = config(5);
+    let (jetstream, consumer) = setup(&server, &config).await;
     let (_, event) = requested(&fresh_seat());
-    bus.publish(&event).await.expect("a publish");
+    publish_raw(&jetstream, &event).await;
     let mut handler = Scripted::failing(permanent(), usize::MAX);
-    let consumed = bus.run_until_idle(&mut handler).await.expect("consuming");
+    let consumed =
+        deliver_until_idle(&jetstream, &consumer, &mut handler, &config, 7)
+            .await;
     assert_eq!(
         handler.calls.len(),
         1,
@@ -152,15 +171,13 @@ async fn a_permanent_failure_is_dead_lettered_and_never_delivered_again() {
     );
     assert_eq!(consumed.dead_lettered, 1, "it is given up on");
     assert_eq!(
-        bus.dead_letter_count()
-            .await
-            .expect("the dead-letter stream"),
+        count(&jetstream, DEAD_LETTERS).await,
         1,
         "a terminated event is kept in the dead-letter stream first"
     );
-    let progress = bus.progress().await.expect("the consumer's progress");
     assert_eq!(
-        progress.committed.0, 1,
+        progress_of(&consumer).await,
+        (1, 0),
         "a terminated message no longer holds the ack floor back"
     );
 }
@@ -168,11 +185,14 @@ async fn a_permanent_failure_is_dead_lettered_and_never_delivered_again() {
 #[tokio::test]
 async fn a_transient_failure_is_dead_lettered_after_max_deliver_attempts() {
     let server = server();
-    let mut bus = connect(&server, config(3)).await;
+    let config = config(3);
+    let (jetstream, consumer) = setup(&server, &config).await;
     let (_, event) = requested(&fresh_seat());
-    bus.publish(&event).await.expect("a publish");
+    publish_raw(&jetstream, &event).await;
     let mut handler = Scripted::failing(transient(), usize::MAX);
-    let consumed = bus.run_until_idle(&mut handler).await.expect("consuming");
+    let consumed =
+        deliver_until_idle(&jetstream, &consumer, &mut handler, &config, 7)
+            .await;
     assert_eq!(
         handler.calls.len(),
         3,
@@ -185,9 +205,7 @@ async fn a_transient_failure_is_dead_lettered_after_max_deliver_attempts() {
         "two NAKs, then a dead letter"
     );
     assert_eq!(
-        bus.dead_letter_count()
-            .await
-            .expect("the dead-letter stream"),
+        count(&jetstream, DEAD_LETTERS).await,
         1,
         "the spent event is in the dead-letter stream"
     );
@@ -196,15 +214,17 @@ async fn a_transient_failure_is_dead_lettered_after_max_deliver_attempts() {
 #[tokio::test]
 async fn bytes_that_are_not_an_event_are_dead_lettered_without_the_handler() {
     let server = server();
-    let mut bus = connect(&server, config(3)).await;
-    let ack = bus
-        .context()
+    let config = config(3);
+    let (jetstream, consumer) = setup(&server, &config).await;
+    let ack = jetstream
         .publish("bookings.0", "not protobuf at all".into())
         .await
         .expect("a raw publish");
     ack.await.expect("the server stores it");
     let mut handler = Scripted::failing(transient(), 0);
-    let consumed = bus.run_until_idle(&mut handler).await.expect("consuming");
+    let consumed =
+        deliver_until_idle(&jetstream, &consumer, &mut handler, &config, 7)
+            .await;
     assert!(
         handler.calls.is_empty(),
         "bytes that do not decode never reach the handler"
@@ -215,9 +235,7 @@ async fn bytes_that_are_not_an_event_are_dead_lettered_without_the_handler() {
         "they can never be handled: dead-lettered at once, not retried"
     );
     assert_eq!(
-        bus.dead_letter_count()
-            .await
-            .expect("the dead-letter stream"),
+        count(&jetstream, DEAD_LETTERS).await,
         1,
         "and kept, byte for byte, in the dead-letter stream"
     );
