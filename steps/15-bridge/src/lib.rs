@@ -15,6 +15,7 @@
 //!   given).
 //! - `server.rs`: real `nats-server` processes for tests and demos, one or a
 //!   cluster of three ([`NatsServer`], [`NatsCluster`], given).
+//! - `harness.rs`: what the tests ask of a real server (given).
 //! - `failover.rs`: bookings through a cluster that loses the stream's
 //!   leader ([`bookings_through_a_leader_kill`], given).
 //!
@@ -28,6 +29,7 @@ mod bus;
 mod consumer;
 mod error;
 mod failover;
+pub mod harness;
 mod jetstream;
 mod log_bus;
 mod publish;

@@ -5,71 +5,30 @@ mod common;
 
 use std::time::Duration;
 
-use common::{config, context, fresh_seat, requested, server};
-use futures::StreamExt;
+use common::{
+    config, fetch_now, fresh_seat, publish_raw, requested,
+    sequence_and_delivered, server, stream_with_consumer,
+};
 use step15_bridge::async_nats::jetstream::{
     self, consumer::AckPolicy, consumer::PullConsumer,
 };
 use step15_bridge::{
-    BusConfig, CONSUMER, NatsServer, consumer_config, encode_identified,
-    progress, stream_config,
+    BusConfig, CONSUMER, NatsServer, consumer_config, progress,
 };
-
-/// How long a fetch waits when the server has nothing to hand out.
-const FETCH_EXPIRES: Duration = Duration::from_millis(100);
 
 /// The booking stream with the consumer of `consumer_config`, on `server`.
 async fn consumer(
     server: &NatsServer,
     config: &BusConfig,
 ) -> (jetstream::Context, PullConsumer) {
-    let jetstream = context(server).await;
-    let stream = jetstream
-        .create_stream(stream_config(config))
-        .await
-        .unwrap_or_else(|e| panic!("creating the stream: {e}"));
-    let consumer = stream
-        .create_consumer(consumer_config(config))
-        .await
-        .unwrap_or_else(|e| {
-            panic!("the server refused the consumer config: {e} ({e:?})")
-        });
-    (jetstream, consumer)
+    stream_with_consumer(server, config, consumer_config(config)).await
 }
 
 async fn publish_events(jetstream: &jetstream::Context, count: usize) {
     for _ in 0..count {
         let (_, event) = requested(&fresh_seat());
-        let ack = jetstream
-            .publish("bookings.0", encode_identified(&event))
-            .await
-            .expect("a publish");
-        ack.await.expect("the server stores it");
+        publish_raw(jetstream, &event).await;
     }
-}
-
-/// What the server hands out now, without waiting for more.
-async fn fetch(
-    consumer: &PullConsumer,
-    at_most: usize,
-) -> Vec<jetstream::Message> {
-    let mut batch = consumer
-        .fetch()
-        .max_messages(at_most)
-        .expires(FETCH_EXPIRES)
-        .messages()
-        .await
-        .unwrap_or_else(|e| panic!("fetching: {e}"));
-    let mut messages = Vec::new();
-    while let Some(message) = batch.next().await {
-        messages.push(message.unwrap_or_else(|e| panic!("a message: {e}")));
-    }
-    messages
-}
-
-fn sequence_and_delivered(message: &jetstream::Message) -> (u64, i64) {
-    let info = message.info().expect("a JetStream message has its info");
-    (info.stream_sequence, info.delivered)
 }
 
 #[test]
@@ -104,16 +63,16 @@ async fn an_unanswered_delivery_comes_back_after_ack_wait() {
     config.ack_wait = Duration::from_millis(300);
     let (jetstream, consumer) = consumer(&server, &config).await;
     publish_events(&jetstream, 1).await;
-    let first = fetch(&consumer, 10).await;
+    let first = fetch_now(&consumer, 10).await;
     assert_eq!(first.len(), 1, "the message is delivered");
     assert_eq!(sequence_and_delivered(&first[0]), (1, 1), "first delivery");
     // No answer: as if the service crashed while handling it.
     assert!(
-        fetch(&consumer, 10).await.is_empty(),
+        fetch_now(&consumer, 10).await.is_empty(),
         "before AckWait the message is still out with the first delivery"
     );
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let again = fetch(&consumer, 10).await;
+    let again = fetch_now(&consumer, 10).await;
     assert_eq!(
         again.iter().map(sequence_and_delivered).collect::<Vec<_>>(),
         vec![(1, 2)],
@@ -129,10 +88,10 @@ async fn the_server_stops_delivering_after_max_deliver() {
     config.ack_wait = Duration::from_millis(150);
     let (jetstream, consumer) = consumer(&server, &config).await;
     publish_events(&jetstream, 1).await;
-    let mut deliveries = fetch(&consumer, 10).await.len();
+    let mut deliveries = fetch_now(&consumer, 10).await.len();
     for _ in 0..2 {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        deliveries += fetch(&consumer, 10).await.len();
+        deliveries += fetch_now(&consumer, 10).await.len();
     }
     assert_eq!(
         deliveries, 2,
@@ -148,7 +107,7 @@ async fn no_more_than_max_ack_pending_messages_are_out_at_once() {
     config.max_ack_pending = 2;
     let (jetstream, consumer) = consumer(&server, &config).await;
     publish_events(&jetstream, 5).await;
-    let out = fetch(&consumer, 10).await;
+    let out = fetch_now(&consumer, 10).await;
     assert_eq!(
         out.len(),
         2,
@@ -156,7 +115,7 @@ async fn no_more_than_max_ack_pending_messages_are_out_at_once() {
          for their acks"
     );
     out[0].double_ack().await.expect("an ack");
-    let next = fetch(&consumer, 10).await;
+    let next = fetch_now(&consumer, 10).await;
     assert_eq!(
         next.iter().map(sequence_and_delivered).collect::<Vec<_>>(),
         vec![(3, 1)],
@@ -178,7 +137,7 @@ async fn progress_is_the_ack_floor_as_committed_offset_and_num_pending_as_lag()
         (0, 5, 0),
         "nothing acked: committed 0, all five messages are lag"
     );
-    let out = fetch(&consumer, 3).await;
+    let out = fetch_now(&consumer, 3).await;
     for message in &out[..2] {
         message.double_ack().await.expect("an ack");
     }
