@@ -186,16 +186,20 @@ impl EventBus for JetStreamBus {
             total.handled += consumed.handled;
             total.retried += consumed.retried;
             total.dead_lettered += consumed.dead_lettered;
-            if got > 0 {
+            if got == FETCH {
+                // A full fetch: there is probably more.
                 continue;
             }
+            // Asking costs a round trip; an empty fetch waits FETCH_EXPIRES.
             let now = self.progress().await?;
             if now.lag == 0 && now.in_flight == 0 {
                 return Ok(total);
             }
-            // A NAKed message waits for its delay, or an unanswered one for
-            // AckWait: ask again shortly.
-            tokio::time::sleep(IDLE_POLL).await;
+            if got == 0 {
+                // A NAKed message waits for its delay, or an unanswered one
+                // for AckWait: ask again shortly.
+                tokio::time::sleep(IDLE_POLL).await;
+            }
         }
     }
 }
