@@ -6,13 +6,14 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    Scripted, config, count, deliver_until_idle, fresh_seat, permanent, policy,
-    publish_raw, requested, rng, server, streams, test_consumer, transient,
+    Scripted, config, count, deliver_until_idle, fetch_now, fresh_seat,
+    permanent, policy, publish_raw, requested, rng, server, streams,
+    test_consumer, transient,
 };
 use step15_bridge::async_nats::jetstream::{self, consumer::PullConsumer};
 use step15_bridge::{
-    BookingId, BusConfig, DEAD_LETTERS, HandlerError, NatsServer, Reply,
-    reply_for,
+    BookingId, BusConfig, BusError, DEAD_LETTERS, HandlerError, NatsServer,
+    Reply, dead_letter_config, deliver, reply_for,
 };
 
 #[test]
@@ -238,5 +239,53 @@ async fn bytes_that_are_not_an_event_are_dead_lettered_without_the_handler() {
         count(&jetstream, DEAD_LETTERS).await,
         1,
         "and kept, byte for byte, in the dead-letter stream"
+    );
+}
+
+#[tokio::test]
+async fn an_event_whose_dead_letter_cannot_be_stored_is_not_terminated() {
+    let server = server();
+    let mut config = config(3);
+    // Unanswered, the event comes back after 300 ms.
+    config.ack_wait = Duration::from_millis(300);
+    let (jetstream, consumer) = setup(&server, &config).await;
+    // No dead-letter stream: storing a dead letter fails.
+    jetstream
+        .delete_stream(DEAD_LETTERS)
+        .await
+        .expect("deleting the dead-letter stream");
+    let (_, event) = requested(&fresh_seat());
+    publish_raw(&jetstream, &event).await;
+    let mut handler = Scripted::failing(permanent(), usize::MAX);
+    let first = fetch_now(&consumer, 1).await;
+    assert_eq!(first.len(), 1, "the event is delivered");
+    let reply = deliver(
+        &jetstream,
+        &first[0],
+        &mut handler,
+        &config.retry,
+        &mut rng(1),
+    )
+    .await;
+    assert!(
+        matches!(reply, Err(BusError::DeadLetter { .. })),
+        "a dead letter that could not be stored is an error, got {reply:?}"
+    );
+    // The dead-letter stream is back; the event must come back too.
+    jetstream
+        .create_stream(dead_letter_config(&config))
+        .await
+        .expect("creating the dead-letter stream again");
+    let consumed =
+        deliver_until_idle(&jetstream, &consumer, &mut handler, &config, 7);
+    let consumed = tokio::time::timeout(Duration::from_secs(5), consumed)
+        .await
+        .ok();
+    assert!(
+        handler.calls.len() == 2 && consumed.is_some(),
+        "without its dead letter stored, the event must not be terminated: \
+         store the dead letter first, TERM after (the other order loses the \
+         event when the store fails); the handler was called {} time(s)",
+        handler.calls.len()
     );
 }
