@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 use solution15_bridge::{
     BookingDb, BookingEvent, BookingId, BusConfig, DbConfig, Durability, EventBus, EventHandler,
     EventId, FsyncPolicy, Handled, Handler, HandlerError, IdentifiedEvent, JetStreamBus, LogBus,
-    NatsCluster, NatsServer, Offset, ParkLimits, RetryPolicy, SeatId, UserId, WorkerConfig,
-    bookings_through_a_leader_kill, classify, publish,
+    NatsCluster, NatsServer, Offset, ParkLimits, RetryPolicy, SeatId, ServerError, UserId,
+    WorkerConfig, bookings_through_a_leader_kill, classify, publish,
 };
 
 fn retry() -> RetryPolicy {
@@ -409,4 +409,30 @@ async fn a_three_node_cluster_loses_the_streams_leader_and_no_acknowledged_booki
         report.duplicates,
         report.total
     );
+}
+
+#[test]
+fn a_missing_nats_server_is_one_line_that_says_how_to_install_it() {
+    let missing = std::path::Path::new("/nowhere/nats-server");
+    let error = match NatsServer::start_with(missing) {
+        Ok(_) => panic!("a server that does not exist cannot start"),
+        Err(error) => error,
+    };
+    let message = error.to_string();
+    assert!(
+        matches!(error, ServerError::NotInstalled),
+        "a missing program is NotInstalled, not a spawn or connection error: {error:?}"
+    );
+    assert!(!message.contains('\n'), "one line: {message}");
+    for how in [
+        "apt-get install nats-server",
+        "brew install nats-server",
+        "scoop install nats-server",
+        "https://github.com/nats-io/nats-server/releases",
+    ] {
+        assert!(
+            message.contains(how),
+            "the message names `{how}`: {message}"
+        );
+    }
 }

@@ -110,6 +110,8 @@ pub struct NatsServer {
     name: String,
     port: u16,
     store: PathBuf,
+    /// The program to run: `None` looks for it (see [`program`]).
+    program: Option<PathBuf>,
     /// The command line after the program, to start it again the same way.
     args: Vec<String>,
     child: Option<Child>,
@@ -123,6 +125,18 @@ impl NatsServer {
     /// Starts a single server with JetStream on a free loopback port, with a
     /// fresh store that is deleted when the handle is dropped.
     pub fn start() -> Result<NatsServer, ServerError> {
+        NatsServer::start_program(None)
+    }
+
+    /// Like [`NatsServer::start`], with `program` as the server: how a test
+    /// checks what a learner without it sees.
+    pub fn start_with(program: &Path) -> Result<NatsServer, ServerError> {
+        NatsServer::start_program(Some(program.to_owned()))
+    }
+
+    fn start_program(
+        program: Option<PathBuf>,
+    ) -> Result<NatsServer, ServerError> {
         let dir = tempfile::tempdir()
             .map_err(|source| ServerError::Store { source })?;
         // A port found free may be taken by someone else before the server
@@ -132,6 +146,7 @@ impl NatsServer {
             let port = free_port()?;
             let mut server =
                 NatsServer::configure("single", port, dir.path(), Vec::new());
+            server.program.clone_from(&program);
             match server.spawn() {
                 Ok(()) => {
                     server._own_dir = Some(dir);
@@ -170,6 +185,7 @@ impl NatsServer {
             name: name.to_owned(),
             port,
             store,
+            program: None,
             args,
             child: None,
             _own_dir: None,
@@ -178,7 +194,10 @@ impl NatsServer {
 
     /// Starts the process and waits until it says it is ready.
     fn spawn(&mut self) -> Result<(), ServerError> {
-        let program = program()?;
+        let program = match &self.program {
+            Some(program) => program.clone(),
+            None => program()?,
+        };
         std::fs::create_dir_all(&self.store)
             .map_err(|source| ServerError::Store { source })?;
         let log = std::fs::File::options()
