@@ -30,11 +30,7 @@ pub fn doctor(workshop: &Workshop) -> bool {
             &["--version"],
             "to read the book locally: `cargo install mdbook --locked --version 0.5.4`, then `mdbook serve book`",
         ),
-        optional_tool(
-            "nats-server",
-            &["--version"],
-            "only for the planned step on NATS JetStream (15): `apt-get install nats-server`, `brew install nats-server`, or the release from nats.io",
-        ),
+        nats_server(),
     ];
     println!("{}\n", paint(TITLE, "Workshop doctor"));
     let mut healthy = true;
@@ -205,6 +201,31 @@ fn optional_tool(name: &str, args: &[&str], how: &str) -> Finding {
         Some(version) => Finding::Ok(version.lines().next().unwrap_or(name).trim().to_owned()),
         None => Finding::Optional(format!("{name} not found: {how}")),
     }
+}
+
+/// Step 15 starts real `nats-server` processes. It is looked for where the
+/// step's tests look: `NATS_SERVER`, the `PATH`, then Debian's `/usr/sbin`
+/// (which is not on every user's `PATH`).
+fn nats_server() -> Finding {
+    let how = "only for step 15 (NATS JetStream), whose tests start it: \
+               Debian/Ubuntu `sudo apt-get install nats-server`, macOS `brew install nats-server`, \
+               Windows `scoop install nats-server`, or any system: the release binary from \
+               https://github.com/nats-io/nats-server/releases on your PATH \
+               (or named in NATS_SERVER)";
+    let candidates = std::env::var_os("NATS_SERVER")
+        .map(std::path::PathBuf::from)
+        .into_iter()
+        .chain([
+            std::path::PathBuf::from("nats-server"),
+            std::path::PathBuf::from("/usr/sbin/nats-server"),
+        ]);
+    for candidate in candidates {
+        if let Some(version) = run(&candidate, &["--version"]) {
+            let version = version.lines().next().unwrap_or("nats-server").trim();
+            return Finding::Ok(version.to_owned());
+        }
+    }
+    Finding::Optional(format!("nats-server not found: {how}"))
 }
 
 fn run(program: impl AsRef<Path>, args: &[&str]) -> Option<String> {

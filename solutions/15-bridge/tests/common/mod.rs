@@ -1,0 +1,171 @@
+//! Fixtures shared by the test files of step 15: a real server per test, a
+//! booking database per test, events, and handlers that note every call.
+
+// Each test file uses only some of these.
+#![allow(dead_code)]
+
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
+use solution15_bridge::{
+    BookingDb, BookingEvent, BookingId, BusConfig, DbConfig, Durability,
+    EventHandler, EventId, Handled, Handler, HandlerError, IdentifiedEvent,
+    Offset, RetryPolicy, SeatId, UserId, classify,
+};
+
+pub use solution15_bridge::harness::*;
+
+pub fn rng(seed: u64) -> Xoshiro256PlusPlus {
+    Xoshiro256PlusPlus::seed_from_u64(seed)
+}
+
+/// Step 12's kind of policy, with delays short enough for a test.
+pub fn policy(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts,
+        base: Duration::from_millis(50),
+        cap: Duration::from_millis(400),
+    }
+}
+
+/// One partition, short retries, AckWait long enough that it never fires by
+/// itself in a test that does not wait for it.
+pub fn config(max_attempts: u32) -> BusConfig {
+    BusConfig {
+        partitions: NonZeroU32::MIN,
+        retry: policy(max_attempts),
+        ..BusConfig::new()
+    }
+}
+
+pub fn seat(seat: &str) -> SeatId {
+    SeatId::parse(seat).expect("the tests use valid seats")
+}
+
+/// A seat no other call of this test binary got.
+pub fn fresh_seat() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let row = u8::try_from(n / 999 % 26).unwrap_or(0);
+    format!("{}{}", char::from(b'A' + row), n % 999 + 1)
+}
+
+/// A `ReservationRequested` for a new booking of `seat`, with its id.
+pub fn requested(seat_id: &str) -> (BookingId, IdentifiedEvent) {
+    let booking_id = BookingId::new();
+    let event = BookingEvent::ReservationRequested {
+        booking_id,
+        seat_id: seat(seat_id),
+        user_id: UserId::new(),
+    };
+    (booking_id, IdentifiedEvent::new(event))
+}
+
+pub fn paid(booking_id: BookingId) -> IdentifiedEvent {
+    IdentifiedEvent::new(BookingEvent::PaymentReceived { booking_id })
+}
+
+/// Step 11's booking database in a folder of its own.
+pub struct TestDb {
+    _dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join("bookings.sqlite");
+        TestDb { _dir: dir, path }
+    }
+
+    pub fn open(&self) -> BookingDb {
+        let config = DbConfig {
+            busy_timeout: Duration::from_millis(50),
+            durability: Durability::SurvivesProcessCrash,
+            read_only: false,
+        };
+        BookingDb::open(&self.path, config)
+            .unwrap_or_else(|e| panic!("opening the booking database: {e}"))
+    }
+}
+
+/// Step 11's handler, unchanged, with a note of each call: which event, and
+/// whether it was its first delivery or a duplicate the dedupe absorbed.
+pub struct Counting {
+    pub db: BookingDb,
+    pub first: Vec<EventId>,
+    pub duplicates: Vec<EventId>,
+}
+
+impl Counting {
+    pub fn new(db: BookingDb) -> Counting {
+        Counting {
+            db,
+            first: Vec::new(),
+            duplicates: Vec::new(),
+        }
+    }
+}
+
+impl Handler for Counting {
+    fn handle(
+        &mut self,
+        offset: Offset,
+        event: &IdentifiedEvent,
+    ) -> Result<(), HandlerError> {
+        match EventHandler::handle(&mut self.db, offset, event) {
+            Ok(Handled::First(_)) => self.first.push(event.id),
+            Ok(Handled::Duplicate(_)) => self.duplicates.push(event.id),
+            Err(error) => return Err(classify(&error)),
+        }
+        Ok(())
+    }
+}
+
+/// A handler that fails its first `failures` calls with `error`, then
+/// succeeds, and notes when each call came.
+pub struct Scripted {
+    pub error: HandlerError,
+    pub failures: usize,
+    pub calls: Vec<(EventId, Instant)>,
+}
+
+impl Scripted {
+    pub fn failing(error: HandlerError, failures: usize) -> Scripted {
+        Scripted {
+            error,
+            failures,
+            calls: Vec::new(),
+        }
+    }
+}
+
+impl Handler for Scripted {
+    fn handle(
+        &mut self,
+        _offset: Offset,
+        event: &IdentifiedEvent,
+    ) -> Result<(), HandlerError> {
+        self.calls.push((event.id, Instant::now()));
+        if self.calls.len() <= self.failures {
+            return Err(self.error.clone());
+        }
+        Ok(())
+    }
+}
+
+pub fn transient() -> HandlerError {
+    HandlerError::Transient {
+        reason: "the database is busy (a test)".to_owned(),
+    }
+}
+
+pub fn permanent() -> HandlerError {
+    HandlerError::Permanent {
+        reason: "this event can never be handled (a test)".to_owned(),
+    }
+}

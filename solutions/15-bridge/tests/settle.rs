@@ -1,0 +1,291 @@
+//! Exercise "settle": `reply_for` and `deliver` in src/settle.rs, the answer
+//! to each delivery, against a real server.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{
+    Scripted, config, count, deliver_until_idle, fetch_now, fresh_seat,
+    permanent, policy, publish_raw, requested, rng, server, streams,
+    test_consumer, transient,
+};
+use solution15_bridge::async_nats::jetstream::{self, consumer::PullConsumer};
+use solution15_bridge::{
+    BookingId, BusConfig, BusError, DEAD_LETTERS, HandlerError, NatsServer,
+    Reply, dead_letter_config, deliver, reply_for,
+};
+
+#[test]
+fn a_handled_event_is_acked() {
+    let reply = reply_for(Ok(()), 1, &policy(3), &mut rng(1));
+    assert_eq!(reply, Reply::Ack, "Ok from the handler is an ACK");
+}
+
+#[test]
+fn a_transient_failure_is_naked_with_step_12s_delay_for_that_retry() {
+    let policy = policy(5);
+    for delivered in 1..=4 {
+        let reply =
+            reply_for(Err(transient()), delivered, &policy, &mut rng(9));
+        let want = policy.delay(delivered, &mut rng(9));
+        assert_eq!(
+            reply,
+            Reply::Nak { delay: want },
+            "after failed delivery {delivered} of 5, NAK with the policy's \
+             delay for retry {delivered} (RetryPolicy::after_failure), drawn \
+             from the rng you were given"
+        );
+    }
+}
+
+#[test]
+fn a_permanent_failure_is_terminated_at_once() {
+    let reply = reply_for(Err(permanent()), 1, &policy(5), &mut rng(1));
+    assert!(
+        matches!(&reply, Reply::Term { reason } if reason.contains("never")),
+        "a permanent failure is never retried: TERM with the error as the \
+         reason, got {reply:?}"
+    );
+}
+
+#[test]
+fn a_transient_failure_is_terminated_when_the_attempts_are_spent() {
+    let reply = reply_for(Err(transient()), 3, &policy(3), &mut rng(1));
+    assert!(
+        matches!(reply, Reply::Term { .. }),
+        "the third failed delivery of three allowed is dead-lettered, not \
+         NAKed again, got {reply:?}"
+    );
+}
+
+#[test]
+fn an_event_of_an_unknown_booking_waits_like_a_retry_and_is_bounded_too() {
+    let error = HandlerError::NotRequestedYet {
+        booking_id: BookingId::new(),
+    };
+    let early = reply_for(Err(error.clone()), 1, &policy(3), &mut rng(4));
+    assert_eq!(
+        early,
+        Reply::Nak {
+            delay: policy(3).delay(1, &mut rng(4))
+        },
+        "an event whose booking is unknown is NAKed with the retry delay: \
+         its request may still come"
+    );
+    let late = reply_for(Err(error), 3, &policy(3), &mut rng(4));
+    assert!(
+        matches!(late, Reply::Term { .. }),
+        "after max_attempts deliveries it is dead-lettered, got {late:?}"
+    );
+}
+
+/// A server with the booking streams and a consumer of the test's own.
+async fn setup(
+    server: &NatsServer,
+    config: &BusConfig,
+) -> (jetstream::Context, PullConsumer) {
+    let jetstream = streams(server, config).await;
+    let consumer = test_consumer(&jetstream, config).await;
+    (jetstream, consumer)
+}
+
+async fn progress_of(consumer: &PullConsumer) -> (u64, usize) {
+    let info = consumer.get_info().await.expect("the consumer's info");
+    (info.ack_floor.stream_sequence, info.num_ack_pending)
+}
+
+#[tokio::test]
+async fn a_failed_delivery_comes_back_and_is_handled_the_second_time() {
+    let server = server();
+    let config = config(3);
+    let (jetstream, consumer) = setup(&server, &config).await;
+    let (_, event) = requested(&fresh_seat());
+    publish_raw(&jetstream, &event).await;
+    let mut handler = Scripted::failing(transient(), 1);
+    let consumed =
+        deliver_until_idle(&jetstream, &consumer, &mut handler, &config, 7)
+            .await;
+    assert_eq!(
+        handler.calls.len(),
+        2,
+        "a delivery that failed must not be acked: the server must deliver \
+         it again (an ACK sent before the handler ran loses it)"
+    );
+    assert_eq!(
+        (consumed.handled, consumed.retried, consumed.dead_lettered),
+        (1, 1, 0),
+        "one NAK, then one ACK"
+    );
+    assert_eq!(
+        progress_of(&consumer).await,
+        (1, 0),
+        "once handled, the message is acked: the ack floor moves past it"
+    );
+}
+
+#[tokio::test]
+async fn the_redelivery_waits_for_the_nak_delay() {
+    let server = server();
+    let mut config = config(3);
+    config.retry.base = Duration::from_millis(400);
+    config.retry.cap = Duration::from_millis(400);
+    // A seed whose first delay is long enough to tell a NAK with a delay
+    // from one without.
+    let seed = (0..100)
+        .find(|&seed| {
+            config.retry.delay(1, &mut rng(seed)) >= Duration::from_millis(250)
+        })
+        .expect("some seed draws at least 250 ms of 400");
+    let want = config.retry.delay(1, &mut rng(seed));
+    let (jetstream, consumer) = setup(&server, &config).await;
+    let (_, event) = requested(&fresh_seat());
+    publish_raw(&jetstream, &event).await;
+    let mut handler = Scripted::failing(transient(), 1);
+    deliver_until_idle(&jetstream, &consumer, &mut handler, &config, seed)
+        .await;
+    assert_eq!(handler.calls.len(), 2, "one failure, one success");
+    let waited = handler.calls[1].1.duration_since(handler.calls[0].1);
+    assert!(
+        waited + Duration::from_millis(20) >= want,
+        "the server redelivered after {waited:?}, before the {want:?} of \
+         the NAK: NAK with the delay (AckKind::Nak(Some(delay))), not a \
+         plain NAK"
+    );
+}
+
+#[tokio::test]
+async fn a_permanent_failure_is_dead_lettered_and_never_delivered_again() {
+    let server = server();
+    let config = config(5);
+    let (jetstream, consumer) = setup(&server, &config).await;
+    let (_, event) = requested(&fresh_seat());
+    publish_raw(&jetstream, &event).await;
+    let mut handler = Scripted::failing(permanent(), usize::MAX);
+    let consumed =
+        deliver_until_idle(&jetstream, &consumer, &mut handler, &config, 7)
+            .await;
+    assert_eq!(
+        handler.calls.len(),
+        1,
+        "retrying a permanent failure cannot help: one attempt only"
+    );
+    assert_eq!(consumed.dead_lettered, 1, "it is given up on");
+    assert_eq!(
+        count(&jetstream, DEAD_LETTERS).await,
+        1,
+        "a terminated event is kept in the dead-letter stream first"
+    );
+    assert_eq!(
+        progress_of(&consumer).await,
+        (1, 0),
+        "a terminated message no longer holds the ack floor back"
+    );
+}
+
+#[tokio::test]
+async fn a_transient_failure_is_dead_lettered_after_max_deliver_attempts() {
+    let server = server();
+    let config = config(3);
+    let (jetstream, consumer) = setup(&server, &config).await;
+    let (_, event) = requested(&fresh_seat());
+    publish_raw(&jetstream, &event).await;
+    let mut handler = Scripted::failing(transient(), usize::MAX);
+    let consumed =
+        deliver_until_idle(&jetstream, &consumer, &mut handler, &config, 7)
+            .await;
+    assert_eq!(
+        handler.calls.len(),
+        3,
+        "three attempts in all (max_attempts = MaxDeliver = 3), then it is \
+         given up on"
+    );
+    assert_eq!(
+        (consumed.retried, consumed.dead_lettered),
+        (2, 1),
+        "two NAKs, then a dead letter"
+    );
+    assert_eq!(
+        count(&jetstream, DEAD_LETTERS).await,
+        1,
+        "the spent event is in the dead-letter stream"
+    );
+}
+
+#[tokio::test]
+async fn bytes_that_are_not_an_event_are_dead_lettered_without_the_handler() {
+    let server = server();
+    let config = config(3);
+    let (jetstream, consumer) = setup(&server, &config).await;
+    let ack = jetstream
+        .publish("bookings.0", "not protobuf at all".into())
+        .await
+        .expect("a raw publish");
+    ack.await.expect("the server stores it");
+    let mut handler = Scripted::failing(transient(), 0);
+    let consumed =
+        deliver_until_idle(&jetstream, &consumer, &mut handler, &config, 7)
+            .await;
+    assert!(
+        handler.calls.is_empty(),
+        "bytes that do not decode never reach the handler"
+    );
+    assert_eq!(
+        (consumed.dead_lettered, consumed.retried),
+        (1, 0),
+        "they can never be handled: dead-lettered at once, not retried"
+    );
+    assert_eq!(
+        count(&jetstream, DEAD_LETTERS).await,
+        1,
+        "and kept, byte for byte, in the dead-letter stream"
+    );
+}
+
+#[tokio::test]
+async fn an_event_whose_dead_letter_cannot_be_stored_is_not_terminated() {
+    let server = server();
+    let mut config = config(3);
+    // Unanswered, the event comes back after 300 ms.
+    config.ack_wait = Duration::from_millis(300);
+    let (jetstream, consumer) = setup(&server, &config).await;
+    // No dead-letter stream: storing a dead letter fails.
+    jetstream
+        .delete_stream(DEAD_LETTERS)
+        .await
+        .expect("deleting the dead-letter stream");
+    let (_, event) = requested(&fresh_seat());
+    publish_raw(&jetstream, &event).await;
+    let mut handler = Scripted::failing(permanent(), usize::MAX);
+    let first = fetch_now(&consumer, 1).await;
+    assert_eq!(first.len(), 1, "the event is delivered");
+    let reply = deliver(
+        &jetstream,
+        &first[0],
+        &mut handler,
+        &config.retry,
+        &mut rng(1),
+    )
+    .await;
+    assert!(
+        matches!(reply, Err(BusError::DeadLetter { .. })),
+        "a dead letter that could not be stored is an error, got {reply:?}"
+    );
+    // The dead-letter stream is back; the event must come back too.
+    jetstream
+        .create_stream(dead_letter_config(&config))
+        .await
+        .expect("creating the dead-letter stream again");
+    let consumed =
+        deliver_until_idle(&jetstream, &consumer, &mut handler, &config, 7);
+    let consumed = tokio::time::timeout(Duration::from_secs(5), consumed)
+        .await
+        .ok();
+    assert!(
+        handler.calls.len() == 2 && consumed.is_some(),
+        "without its dead letter stored, the event must not be terminated: \
+         store the dead letter first, TERM after (the other order loses the \
+         event when the store fails); the handler was called {} time(s)",
+        handler.calls.len()
+    );
+}
