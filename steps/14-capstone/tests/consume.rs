@@ -147,9 +147,15 @@ async fn retries_and_dead_letters_are_counted_and_committed_past() {
         retries += round.retries;
         dead_lettered += round.dead_lettered;
         let end = service.pipeline.log_end(partition).expect("a partition");
+        let committed = service.pipeline.committed(partition);
+        assert!(
+            committed <= end,
+            "partition {partition} was committed at {committed}, past its \
+             end {end}: the report's committed offset is already the next \
+             offset to read; commit it as it is, not one more"
+        );
         assert_eq!(
-            service.pipeline.committed(partition),
-            end,
+            committed, end,
             "a dead-lettered record counts as done: partition {partition} \
              must be committed at its end"
         );
@@ -165,4 +171,40 @@ async fn retries_and_dead_letters_are_counted_and_committed_past() {
     );
     let metrics = service.pipeline.metrics();
     assert_eq!(metrics.handled.load(Ordering::Relaxed), 6);
+    assert_eq!(
+        metrics.dead_lettered.load(Ordering::Relaxed),
+        1,
+        "the round must add the records it dead-lettered to \
+         metrics.dead_lettered (Metrics::add): the dashboard shows that \
+         counter, and only the round knows how many there were"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_failed_call_of_the_same_record_is_a_retry() {
+    let mut service = Service::new(16, config());
+    service.book(0, 2);
+    // Both events into partition 0, whatever their keys say: the first
+    // fails, the second goes through while the first waits for its retry,
+    // and the first fails once more before it goes through.
+    let rows = service.pipeline.outbox().rows().expect("the outbox reads");
+    for (row, _sent) in &rows {
+        service
+            .pipeline
+            .deliver(Partition(0), &row.event)
+            .expect("the topic takes the event");
+    }
+    service.pipeline.faults_mut().transient = 2;
+    let round = service
+        .pipeline
+        .consume(Partition(0))
+        .await
+        .expect("a round");
+    assert_eq!(round.processed, 2, "both records are handled in the end");
+    assert_eq!(
+        round.retries, 2,
+        "the first record failed twice and was handled on its third call: \
+         two retries. Round.retries counts handler calls beyond the first of \
+         each record (report.attempts), not the records that were retried"
+    );
 }
