@@ -33,7 +33,10 @@ fn shutdown_finishes_everything_that_was_accepted() {
         // one relay pass publishes (relay_batch, 64).
         let early = service.book(0, 5);
         service.pipeline.relay_all().expect("the relay publishes");
-        service.pipeline.route().expect("the router moves the batches");
+        service
+            .pipeline
+            .route()
+            .expect("the router moves the batches");
         let bookings = service.book(5, 70);
         service.pay(bookings[0]);
         let closed = service
@@ -125,6 +128,12 @@ fn a_round_still_running_at_the_deadline_is_handed_back() {
              under tokio::time::timeout_at(deadline, ..)",
         )
         .expect("a shutdown whose drain runs out of time is no error");
+        assert_eq!(
+            closed.routed,
+            bookings.len(),
+            "the shutdown must move what it relayed into the topic: \
+             relay_all, then route, before the drain"
+        );
         assert!(
             !closed.handed_back.is_empty(),
             "the round waiting for its retry must be dropped at the deadline \
@@ -172,7 +181,7 @@ fn a_round_still_running_at_the_deadline_is_handed_back() {
 fn the_budget_is_for_all_the_rounds_together() {
     on_paused_clock(HANG, || async {
         let mut service = Service::new(27, patient_config());
-        book_in_every_partition(&mut service, 2);
+        let bookings = book_in_every_partition(&mut service, 2);
         // Every other handler call fails, and each partition holds two
         // bookings or more: every round has a record waiting for a retry an
         // hour away.
@@ -189,6 +198,12 @@ fn the_budget_is_for_all_the_rounds_together() {
         )
         .expect("a shutdown whose drain runs out of time is no error");
         let took = started.elapsed();
+        assert_eq!(
+            closed.routed,
+            bookings.len(),
+            "the shutdown must move what it relayed into the topic: \
+             relay_all, then route, before the drain"
+        );
         assert!(
             took < BUDGET * 2,
             "the shutdown took {took:?} with a budget of {BUDGET:?} for \
@@ -199,8 +214,9 @@ fn the_budget_is_for_all_the_rounds_together() {
         assert_eq!(
             closed.handed_back,
             (0..PARTITIONS).map(Partition).collect::<Vec<_>>(),
-            "every round waits for a retry an hour away: every partition is \
-             handed back"
+            "every round waits for a retry an hour away, so every partition \
+             must be handed back: a late partition does not end the drain, \
+             the rounds after it still run, under the same deadline"
         );
     });
 }

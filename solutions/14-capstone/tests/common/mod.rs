@@ -209,13 +209,14 @@ impl Service {
 /// under a watchdog: a body that never returns (a router that reads the same
 /// batch for ever) fails after a few seconds with `hang_message` instead of
 /// holding up the whole check.
+#[track_caller]
 pub fn on_paused_clock<F, Fut>(hang_message: &str, body: F)
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()>,
 {
     workshop_testkit::watchdog::within(
-        Duration::from_secs(10),
+        Duration::from_secs(5),
         hang_message,
         move || {
             tokio::runtime::Builder::new_current_thread()
