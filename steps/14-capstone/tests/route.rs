@@ -278,7 +278,9 @@ fn the_batches_before_a_bad_record_are_moved_and_committed() {
         assert_eq!(
             copies.get(id).copied().unwrap_or_default(),
             1,
-            "every event before the bad record must be in the topic once"
+            "every event before the bad record must be in the topic exactly \
+             once: one that is there twice was read twice, so a commit after \
+             a read did not point past its last batch (last.offset.next())"
         );
     }
 }
