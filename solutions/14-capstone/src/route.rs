@@ -26,6 +26,14 @@ impl<D: Disk> Pipeline<D> {
     /// handler absorbs the copies. A committed position whose events a power
     /// cut took would lose them for good.
     ///
+    /// One read returns at most [`ROUTE_READ`] batches: read again until a
+    /// read returns none.
+    ///
+    /// A record that is not a batch stops the router with
+    /// [`PipelineError::NotABatch`] and that record's offset. The batches
+    /// before it are moved and committed (sync, then commit the bad record's
+    /// offset), so the router's position points at the record to look at.
+    ///
     /// Returns how many events it moved.
     pub fn route(&mut self) -> Result<usize, PipelineError> {
         // exercise: solution
@@ -42,11 +50,19 @@ impl<D: Disk> Pipeline<D> {
             };
             let next = last.offset.next();
             for stored in &batches {
-                let batch = ProducerBatch::decode(&stored.record.value)
-                    .map_err(|source| PipelineError::NotABatch {
-                        offset: stored.offset,
-                        source,
-                    })?;
+                let batch = match ProducerBatch::decode(&stored.record.value) {
+                    Ok(batch) => batch,
+                    Err(source) => {
+                        // Keep what came before it, durable then committed.
+                        self.topic.sync()?;
+                        self.router_commits
+                            .store(OUTBOX_PARTITION, stored.offset)?;
+                        return Err(PipelineError::NotABatch {
+                            offset: stored.offset,
+                            source,
+                        });
+                    }
+                };
                 for event in &batch.events {
                     let key = partition_key(&event.event);
                     let partition =

@@ -6,6 +6,7 @@ use solution10_recovery::Disk;
 use solution12_retries::run_partition;
 
 use crate::error::PipelineError;
+use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
 
 // ANCHOR: round
@@ -33,7 +34,9 @@ impl<D: Disk> Pipeline<D> {
     /// `run_partition` on `self.topic.memory()`, with `self.handler`,
     /// `self.dead_letters`, `self.config.worker` and `self.rng`. Then, and
     /// only then, commits the offset its report gives, with
-    /// [`Pipeline::commit`].
+    /// [`Pipeline::commit`]. It adds the records it dead-lettered to
+    /// `self.metrics.dead_lettered` (with `Metrics::add`): the dashboard
+    /// shows that counter, and the round is the only one that knows.
     ///
     /// A worker that fails returns [`PipelineError::Worker`] and commits
     /// nothing: the next round reads the same records again. A round that is

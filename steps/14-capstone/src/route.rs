@@ -26,6 +26,14 @@ impl<D: Disk> Pipeline<D> {
     /// handler absorbs the copies. A committed position whose events a power
     /// cut took would lose them for good.
     ///
+    /// One read returns at most [`ROUTE_READ`] batches: read again until a
+    /// read returns none.
+    ///
+    /// A record that is not a batch stops the router with
+    /// [`PipelineError::NotABatch`] and that record's offset. The batches
+    /// before it are moved and committed (sync, then commit the bad record's
+    /// offset), so the router's position points at the record to look at.
+    ///
     /// Returns how many events it moved.
     pub fn route(&mut self) -> Result<usize, PipelineError> {
         todo!("append each event to its partition, sync, commit (chapter 14)")

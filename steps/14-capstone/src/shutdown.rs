@@ -36,14 +36,19 @@ impl<D: Disk> Pipeline<D> {
     /// 2. publish what the outbox holds ([`Pipeline::relay_all`]) and move it
     ///    into the topic ([`Pipeline::route`]);
     /// 3. run a round of every partition ([`Pipeline::consume`], which
-    ///    commits), all of them within `drain_for` in total
-    ///    (`tokio::time::timeout_at`). A round still running at the deadline
-    ///    is dropped: its records are handed back, not committed;
+    ///    commits), all of them within `drain_for` in total: one deadline,
+    ///    each round under `tokio::time::timeout_at(deadline, ..)`. A round
+    ///    still waiting at the deadline is dropped: its records are handed
+    ///    back, not committed. A passed deadline skips no partition: every
+    ///    round is still polled once, so one with nothing to wait for (no
+    ///    retry) finishes and commits, and only one that would wait is
+    ///    handed back;
     /// 4. flush the logs ([`Pipeline::flush`]);
     /// 5. report what is left: the [`Closed`].
     ///
-    /// An error at any step stops the shutdown and is returned: nothing past
-    /// it is committed, and the next start takes up the work.
+    /// An error at any step stops the shutdown and is returned at once (no
+    /// round after a failed one runs): nothing past it is committed, and the
+    /// next start takes up the work. Intake stays closed.
     pub async fn shutdown(
         &mut self,
         drain_for: Duration,

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::{PARTITIONS, Service, config, never_fsync};
 use step14_capstone::{
-    BookingEvent, BookingId, Offset, Partition, PipelineError, partition_for,
-    partition_key,
+    BookingEvent, BookingId, CapstoneConfig, Offset, Partition, PipelineError,
+    ROUTE_READ, Record, partition_for, partition_key,
 };
 
 /// Runs `route` with a time limit: a router that never moves its position
@@ -170,10 +170,7 @@ fn a_batch_that_is_not_a_batch_is_an_error() {
         .pipeline
         .outbox_log()
         .durable()
-        .append(
-            Partition(0),
-            step14_capstone::Record::new("x", &b"\xff not a batch"[..]),
-        )
+        .append(Partition(0), Record::new("x", &b"\xff not a batch"[..]))
         .expect("a raw append to the outbox log");
     let (service, moved) = route(service);
     let error =
@@ -181,7 +178,7 @@ fn a_batch_that_is_not_a_batch_is_an_error() {
     assert!(
         matches!(
             error,
-            step14_capstone::PipelineError::NotABatch {
+            PipelineError::NotABatch {
                 offset: Offset(0),
                 ..
             }
@@ -194,4 +191,96 @@ fn a_batch_that_is_not_a_batch_is_an_error() {
         Offset(0),
         "the router must not commit past a record it could not move"
     );
+}
+
+#[test]
+fn a_long_outbox_log_is_routed_in_full_to_any_partition_count() {
+    // Five partitions, and one event per batch: 20 batches, more than one
+    // read returns.
+    let partitions = 5;
+    let mut config = CapstoneConfig::new(partitions);
+    config.relay_batch = 1;
+    let mut service = Service::new(4, config);
+    service.book(0, 20);
+    service.pipeline.relay_all().expect("the relay publishes");
+    let (service, moved) = route(service);
+    assert_eq!(
+        moved.expect("the router moves the batches"),
+        20,
+        "the outbox log holds 20 batches, more than one read returns \
+         (ROUTE_READ, {ROUTE_READ}): route must read again from its new \
+         position until a read returns no batch"
+    );
+    for partition in (0..partitions).map(Partition) {
+        for (offset, event) in service.topic(partition) {
+            let event = event.unwrap_or_else(|| {
+                panic!("partition {partition} offset {offset} is not an event")
+            });
+            let want = partition_for(&partition_key(&event.event), partitions)
+                .expect("five partitions");
+            assert_eq!(
+                partition,
+                want,
+                "this topic has {partitions} partitions, and booking {} is in \
+                 partition {partition} instead of {want}: the partition count \
+                 is self.config.partitions, not a fixed number",
+                event.event.booking_id().as_uuid()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_batches_before_a_bad_record_are_moved_and_committed() {
+    // One event per batch: the bad record lands at offset 20, in the second
+    // read, after four good batches of that read.
+    let mut config = config();
+    config.relay_batch = 1;
+    let mut service = Service::new(5, config);
+    service.book(0, 20);
+    service.pipeline.relay_all().expect("the relay publishes");
+    let bad = service
+        .pipeline
+        .outbox_log()
+        .durable()
+        .append(Partition(0), Record::new("x", &b"\xff not a batch"[..]))
+        .expect("a raw append to the outbox log")
+        .offset;
+    assert_eq!(bad, Offset(20), "the fixture puts the bad record at 20");
+    let want = service.outbox_ids();
+    let (service, moved) = route(service);
+    let error = moved.expect_err(
+        "route must stop with an error at the record that is not a batch, \
+         at offset 20 (whatever read it is in); it returned Ok, with this \
+         many events moved",
+    );
+    let PipelineError::NotABatch { offset, .. } = error else {
+        panic!(
+            "a record that ProducerBatch::decode refuses must stop the \
+             router with PipelineError::NotABatch, got {error:?}"
+        )
+    };
+    assert_eq!(
+        offset, bad,
+        "the bad record is at offset {bad} of the outbox log: NotABatch must \
+         carry the offset of the record that failed to decode \
+         (stored.offset), not the offset the read began at"
+    );
+    assert_eq!(
+        service.pipeline.routed_to(),
+        bad,
+        "the 20 batches before the bad record, four of them in the same read \
+         as the bad record, must be moved and committed: sync the topic, \
+         commit the bad record's offset, then return the error"
+    );
+    let copies = service.copies();
+    for id in &want {
+        assert_eq!(
+            copies.get(id).copied().unwrap_or_default(),
+            1,
+            "every event before the bad record must be in the topic exactly \
+             once: one that is there twice was read twice, so a commit after \
+             a read did not point past its last batch (last.offset.next())"
+        );
+    }
 }

@@ -205,6 +205,55 @@ impl Service {
     }
 }
 
+/// Runs an async test body on tokio's paused clock, on a thread of its own
+/// under a watchdog: a body that never returns (a router that reads the same
+/// batch for ever) fails after a few seconds with `hang_message` instead of
+/// holding up the whole check.
+#[track_caller]
+pub fn on_paused_clock<F, Fut>(hang_message: &str, body: F)
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    workshop_testkit::watchdog::within(
+        Duration::from_secs(5),
+        hang_message,
+        move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .expect("a tokio runtime for the test")
+                .block_on(body());
+        },
+    );
+}
+
+/// The partition step 03 gives `booking_id`'s events.
+pub fn partition_of(booking_id: BookingId) -> Partition {
+    let key = partition_key(&BookingEvent::PaymentReceived { booking_id });
+    partition_for(&key, PARTITIONS).expect("three partitions")
+}
+
+/// Books seats one at a time until every partition holds at least `each`
+/// bookings: booking ids are random, and so is where they land. Returns
+/// every booking with its partition, in the order they were booked.
+pub fn book_in_every_partition(
+    service: &mut Service,
+    each: usize,
+) -> Vec<(BookingId, Partition)> {
+    let mut booked: Vec<(BookingId, Partition)> = Vec::new();
+    let mut counts = vec![0; PARTITIONS as usize];
+    while counts.iter().any(|&count| count < each) {
+        for booking_id in service.book(booked.len(), 1) {
+            let partition = partition_of(booking_id);
+            counts[partition.index()] += 1;
+            booked.push((booking_id, partition));
+        }
+    }
+    booked
+}
+
 pub fn seat(n: usize) -> SeatId {
     let row = char::from(b'A' + u8::try_from(n / 99 % 26).expect("below 26"));
     SeatId::parse(&format!("{row}{}", n % 99 + 1)).expect("a valid seat")
