@@ -156,8 +156,17 @@ async fn serve(options: ServeOptions) -> Result<(), ServeError> {
 
     let mut control = Control::open(&dir.join(CONTROL_FILE));
     let intake_open = Arc::new(AtomicBool::new(true));
+    // A restart does not send the requests of the last start again (their
+    // seats are taken): the generator's seed moves on with the topic.
+    let resumed: u64 = pipeline
+        .partitions()
+        .map(|partition| pipeline.log_end(partition).map_or(0, |end| end.0))
+        .sum();
+    let (held_tx, held_rx) = std::sync::mpsc::channel();
     let generator = spawn_load_generator(
         &options,
+        options.seed.wrapping_add(resumed),
+        held_rx,
         Arc::clone(&buffer),
         Arc::clone(&counters),
         Arc::clone(&intake_open),
@@ -170,6 +179,7 @@ async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         pipeline.metrics(),
         Arc::clone(&counters),
         Arc::clone(&intake_open),
+        held_tx,
     );
     while !stopping.load(Ordering::SeqCst) && !generator.is_finished() && !intake.is_finished() {
         control.apply(&mut pipeline, &counters);
@@ -239,9 +249,12 @@ fn update_dead_letters(pipeline: &Pipeline<RealDisk>) {
 /// producer buffer with step 05's `send` in the configured mode; when the
 /// buffer is full, the mode decides: wait for room, wait up to a timeout, or
 /// take the request back at once. A request handed back is not sent again:
-/// the client gave up.
+/// the client gave up. The intake tells the generator, through `held`, which
+/// bookings the service holds, so that payments go to real holds.
 fn spawn_load_generator(
     options: &ServeOptions,
+    seed: u64,
+    held: std::sync::mpsc::Receiver<BookingId>,
     buffer: Arc<ProducerBuffer>,
     counters: Arc<Counters>,
     intake_open: Arc<AtomicBool>,
@@ -249,7 +262,7 @@ fn spawn_load_generator(
     let rate = options.rate;
     let tick = options.tick;
     let mode = options.backpressure;
-    let mut load = Load::new(options.seed, options.seats, options.pay_every);
+    let mut load = Load::new(seed, options.seats, options.pay_every);
     std::thread::spawn(move || {
         // A runtime of the thread's own for the async `send`: `Block` and
         // `BlockWithTimeout` wait on the buffer's semaphore and on a timer.
@@ -266,6 +279,9 @@ fn spawn_load_generator(
         let mut last = Instant::now();
         let mut owed = 0.0_f64;
         while intake_open.load(Ordering::SeqCst) {
+            for booking_id in held.try_iter() {
+                load.held(booking_id);
+            }
             let now = Instant::now();
             owed += f64::from(rate) * now.duration_since(last).as_secs_f64();
             last = now;
@@ -280,23 +296,21 @@ fn spawn_load_generator(
                 let event = load.next_event();
                 let record =
                     Record::new(partition_key(&event), solution02_protobuf::encode(&event));
-                if offer(&runtime, &buffer, record, mode, &counters) {
-                    load.accepted(&event);
-                }
+                offer(&runtime, &buffer, record, mode, &counters);
             }
             std::thread::sleep(tick);
         }
     })
 }
 
-/// Sends `record` into the buffer as `mode` says; `true` if it went in.
+/// Sends `record` into the buffer as `mode` says, and counts what happened.
 fn offer(
     runtime: &tokio::runtime::Runtime,
     buffer: &ProducerBuffer,
     record: Record,
     mode: BackpressureMode,
     counters: &Counters,
-) -> bool {
+) {
     // A first try without waiting tells a send that had to wait from one
     // that did not. With `FailImmediately` it is the whole send.
     let refused = match buffer.try_send(record) {
@@ -313,16 +327,13 @@ fn offer(
     match refused {
         None => {
             counters.sent.fetch_add(1, Ordering::Relaxed);
-            true
         }
         Some(BufferError::Closed(_)) => {
             counters.closed_back.fetch_add(1, Ordering::Relaxed);
-            false
         }
         Some(error) => {
             counters.handed_back.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(%error, "the producer buffer handed a request back");
-            false
         }
     }
 }
@@ -341,6 +352,7 @@ fn spawn_intake(
     metrics: Arc<Metrics>,
     counters: Arc<Counters>,
     intake_open: Arc<AtomicBool>,
+    held: std::sync::mpsc::Sender<BookingId>,
 ) -> std::thread::JoinHandle<Result<(), ServeError>> {
     let max_lag = options.max_lag;
     let service_db = service_db.to_path_buf();
@@ -369,7 +381,12 @@ fn spawn_intake(
             };
             let event =
                 solution02_protobuf::decode(&record.value).map_err(ServeError::NotAnEvent)?;
-            take(&mut outbox, &event, &counters)?;
+            if take(&mut outbox, &event, &counters)?
+                && let BookingEvent::ReservationRequested { booking_id, .. } = event
+            {
+                // The generator is gone only at shutdown: nobody pays then.
+                let _ = held.send(booking_id);
+            }
             metrics.outbox_backlog.fetch_add(1, Ordering::Relaxed);
         }
     })
@@ -377,12 +394,13 @@ fn spawn_intake(
 
 /// One request from the load generator: a new booking, a payment or an
 /// expiry of an old hold, applied and queued in the outbox in one
-/// transaction (step 13).
+/// transaction (step 13). `true` if it was recorded, `false` if the booking
+/// rules refused it (a seat taken, a payment for no hold).
 fn take(
     outbox: &mut OutboxDb,
     event: &BookingEvent,
     counters: &Counters,
-) -> Result<(), ServeError> {
+) -> Result<bool, ServeError> {
     let is_payment = matches!(event, BookingEvent::PaymentReceived { .. });
     match outbox.record(event) {
         Ok(_row) => {
@@ -392,11 +410,11 @@ fn take(
                 &counters.requests
             };
             counter.fetch_add(1, Ordering::Relaxed);
-            Ok(())
+            Ok(true)
         }
         Err(OutboxError::SeatTaken { .. } | OutboxError::Rejected(_)) => {
             counters.refused.fetch_add(1, Ordering::Relaxed);
-            Ok(())
+            Ok(false)
         }
         Err(error) => Err(PipelineError::Outbox(error).into()),
     }
@@ -622,10 +640,10 @@ impl Load {
         }
     }
 
-    fn accepted(&mut self, event: &BookingEvent) {
-        if let BookingEvent::ReservationRequested { booking_id, .. } = event {
-            self.held.push(*booking_id);
-        }
+    /// The service answered that `booking_id`'s seat is held: a payment or
+    /// an expiry may follow.
+    fn held(&mut self, booking_id: BookingId) {
+        self.held.push(booking_id);
     }
 }
 
