@@ -171,10 +171,11 @@ async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         Arc::clone(&counters),
         Arc::clone(&intake_open),
     );
+    let intake_db =
+        OutboxDb::open(&dir.join(SERVICE_DB), config.db).map_err(PipelineError::from)?;
     let intake = spawn_intake(
         &options,
-        &dir.join(SERVICE_DB),
-        config,
+        intake_db,
         Arc::clone(&buffer),
         pipeline.metrics(),
         Arc::clone(&counters),
@@ -339,15 +340,14 @@ fn offer(
 }
 
 /// Starts the intake: the buffer's other side, on a thread with its own
-/// connection to the service's database. It takes one request at a time out
+/// connection to the service's database (`outbox`). It takes one request at a time out
 /// of the buffer and records it in the outbox (step 13), as long as at most
 /// `max_lag` records wait to be relayed or committed; above that it stops
 /// taking, and the buffer fills: backpressure. Once intake is closed it
 /// records what is left in the buffer, whatever the lag, and returns.
 fn spawn_intake(
     options: &ServeOptions,
-    service_db: &Path,
-    config: CapstoneConfig,
+    mut outbox: OutboxDb,
     buffer: Arc<ProducerBuffer>,
     metrics: Arc<Metrics>,
     counters: Arc<Counters>,
@@ -355,11 +355,8 @@ fn spawn_intake(
     held: std::sync::mpsc::Sender<BookingId>,
 ) -> std::thread::JoinHandle<Result<(), ServeError>> {
     let max_lag = options.max_lag;
-    let service_db = service_db.to_path_buf();
     let idle = Duration::from_millis(10);
     std::thread::spawn(move || {
-        let mut outbox = OutboxDb::open(&service_db, config.db)
-            .map_err(|source| ServeError::Pipeline(PipelineError::Outbox(source)))?;
         loop {
             let closing = !intake_open.load(Ordering::SeqCst);
             let backlog = metrics.outbox_backlog.load(Ordering::Relaxed);
