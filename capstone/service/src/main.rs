@@ -98,7 +98,8 @@ struct ServeArgs {
     /// it hands them back to the next start.
     #[arg(long, default_value_t = 5000)]
     drain_ms: u64,
-    /// Seed of the load generator and of the retry jitter.
+    /// Seed of the load generator and of the retry jitter. A restart moves
+    /// the generator on, so that it does not ask for the same seats again.
     #[arg(long, default_value_t = 14)]
     seed: u64,
 }
