@@ -1,8 +1,8 @@
 //! The booking service end to end on real files: events per second and the
-//! latency from booking to committed effect, per fsync policy of the log,
+//! latency from booking to committed effect, per fsync policy of the topic,
 //! beside the disk's own fsync rate measured in the same run.
 //!
-//! Run from the repository root (about two minutes after the build, as the
+//! Run from the repository root (about a minute after the build, as the
 //! disk allows):
 //!
 //! ```sh
