@@ -1,34 +1,32 @@
 //! The booking service end to end on real files: events per second and the
-//! latency from booking to committed effect, per fsync policy of the log,
+//! latency from booking to committed effect, per fsync policy of the topic,
 //! beside the disk's own fsync rate measured in the same run.
 //!
-//! Run from the repository root (two to four minutes after the build, as the
+//! Run from the repository root (about a minute after the build, as the
 //! disk allows):
 //!
 //! ```sh
 //! cargo bench -p capstone-bench --bench end_to_end
 //! ```
 //!
-//! The configurations: the four fsync policies of the log with databases
-//! that do not fsync; the log fsyncing every record with both databases
+//! The path is `capstone_bench::service`: the service's own
+//! `solution14_capstone::Pipeline`, as `capstone serve` turns it (intake,
+//! relay, route, a round of each of three partitions' consumers, commit), on
+//! fresh files in a temporary directory for every run.
+//!
+//! The configurations: the four fsync policies of the topic with databases
+//! that do not fsync; the topic fsyncing every record with both databases
 //! fsyncing every commit (what survives a power cut); and two of these again
 //! with SQLite's write-ahead log instead of its default rollback journal.
 //!
-//! The path is `capstone_bench::service_path`: a booking recorded in step
-//! 13's outbox, published by its relay through step 11's idempotent producer
-//! into step 10's durable log, read by a consumer that hands each event to
-//! step 11's SQLite handler and commits the offset with step 10's
-//! `CommitStore` after the effect. Three threads, fresh files in a temporary
-//! directory for every run.
-//!
 //! For each configuration, two runs:
 //!
-//! - throughput: the booking service records 2,000 bookings (4,000 events;
-//!   200 where the databases fsync) as fast as it can; events per second
-//!   from the first booking to the last commit;
-//! - latency: 100 bookings one at a time, the next once the last is
-//!   committed; each event's time from the call that records it to the return
-//!   of the commit that covers it, p50 and p99 over all rounds.
+//! - throughput: 1,000 bookings (2,000 events; 100 bookings where the
+//!   databases fsync), 32 bookings a turn; events per second from the first
+//!   `intake` to the end of the last turn;
+//! - latency: 100 bookings one at a time, one a turn; each event's time from
+//!   its `intake` to the return of the round that commits it, p50 and p99
+//!   over all rounds.
 //!
 //! The disk line is a raw loop that writes a 100-byte record to a file and
 //! calls `sync_data`, 100 times: its rate is what one fsync per event would
@@ -47,10 +45,9 @@ use std::time::{Duration, Instant};
 use capstone_bench::figures::{
     self, END_TO_END, END_TO_END_COLUMNS, END_TO_END_COMMAND, Table, grouped,
 };
-use capstone_bench::service_path::{self, Journal, Load, PathConfig};
+use capstone_bench::service::{self, Journal, Load, ServiceConfig};
 use capstone_bench::stats::{median, millis, percentile};
-use solution10_recovery::FsyncPolicy;
-use solution11_idempotency::Durability;
+use solution14_capstone::{Durability, FsyncPolicy};
 
 const ROUNDS: usize = 3;
 const RAW_FSYNCS: usize = 100;
@@ -60,68 +57,68 @@ const ONE_AT_A_TIME: usize = 100;
 struct Scenario {
     /// Its line in the table (no commas: it goes into a CSV file).
     label: &'static str,
-    config: PathConfig,
+    config: ServiceConfig,
     /// Bookings in the throughput run.
     flood: usize,
 }
 
 fn scenarios() -> Vec<Scenario> {
-    let fast_databases = |fsync| PathConfig {
+    let fast_databases = |fsync| ServiceConfig {
         fsync,
         databases: Durability::SurvivesProcessCrash,
         journal: Journal::RollbackDelete,
     };
     vec![
         Scenario {
-            label: "log fsync every record",
+            label: "topic fsync every record",
             config: fast_databases(FsyncPolicy::EveryRecord),
-            flood: 2_000,
+            flood: 1_000,
         },
         Scenario {
-            label: "log fsync every 100 records",
-            config: fast_databases(FsyncPolicy::EveryRecords(100)),
-            flood: 2_000,
+            label: "topic fsync every 64 records",
+            config: fast_databases(FsyncPolicy::EveryRecords(64)),
+            flood: 1_000,
         },
         Scenario {
-            label: "log fsync every 5 ms",
+            label: "topic fsync every 5 ms",
             config: fast_databases(FsyncPolicy::Interval(Duration::from_millis(5))),
-            flood: 2_000,
+            flood: 1_000,
         },
         Scenario {
-            label: "log fsync never",
+            label: "topic fsync never",
             config: fast_databases(FsyncPolicy::Never),
-            flood: 2_000,
+            flood: 1_000,
         },
         // What a service that must survive a power cut runs: every commit of
         // both databases fsyncs too. Fewer bookings: each costs several
         // fsyncs.
         Scenario {
             label: "every record + databases fsync",
-            config: PathConfig {
+            config: ServiceConfig {
                 fsync: FsyncPolicy::EveryRecord,
                 databases: Durability::SurvivesPowerLoss,
                 journal: Journal::RollbackDelete,
             },
-            flood: 200,
+            flood: 100,
         },
-        // The same two with SQLite's write-ahead log instead of its default
-        // rollback journal, which steps 11 and 13 keep.
+        // The service's default and the durable one again, with SQLite's
+        // write-ahead log instead of the rollback journal the steps keep.
         Scenario {
-            label: "log fsync every record + WAL",
-            config: PathConfig {
+            label: "topic fsync every 64 records + WAL",
+            config: ServiceConfig {
                 journal: Journal::WriteAheadLog,
-                ..fast_databases(FsyncPolicy::EveryRecord)
+                ..fast_databases(FsyncPolicy::EveryRecords(64))
             },
-            flood: 2_000,
+            flood: 1_000,
         },
         Scenario {
             label: "every record + databases fsync + WAL",
-            config: PathConfig {
+            config: ServiceConfig {
                 fsync: FsyncPolicy::EveryRecord,
                 databases: Durability::SurvivesPowerLoss,
                 journal: Journal::WriteAheadLog,
             },
-            flood: 200,
+            flood: 100,
         },
     ]
 }
@@ -149,8 +146,7 @@ fn raw_fsyncs(path: &Path) -> Vec<Duration> {
 struct Measured {
     rates: Vec<f64>,
     latencies: Vec<Duration>,
-    locked_retries: usize,
-    /// Events and log records (producer batches) of the throughput runs.
+    /// Events and relay batches (outbox log records) of the throughput runs.
     flood_events: usize,
     flood_batches: u64,
 }
@@ -176,7 +172,7 @@ fn main() {
             let run = |name: &str, bookings, load| {
                 let dir = dir.path().join(format!("{index}-{name}"));
                 std::fs::create_dir_all(&dir).expect("the run's directory");
-                service_path::run(&dir, scenario.config, bookings, load)
+                service::run(&dir, scenario.config, bookings, load)
                     .unwrap_or_else(|error| panic!("{}: {error} ({error:?})", scenario.label))
             };
             let flood = run("flood", scenario.flood, Load::Flood);
@@ -184,9 +180,8 @@ fn main() {
             let measured = &mut service[index];
             measured.rates.push(flood.events_per_second());
             measured.flood_events += flood.events;
-            measured.flood_batches += flood.log_records;
+            measured.flood_batches += flood.relay_batches;
             measured.latencies.extend(one.latencies);
-            measured.locked_retries += flood.locked_retries + one.locked_retries;
         }
     }
 
@@ -237,19 +232,10 @@ fn main() {
         ));
     }
     printed.push_str(&format!(
-        "throughput: medians of {ROUNDS} rounds; per batch: events per log \
-         record (producer batch)\nlatency: {ONE_AT_A_TIME} bookings one at a \
-         time per round, percentiles of all rounds\n"
+        "throughput: medians of {ROUNDS} rounds; per batch: events per relay \
+         batch (outbox log record)\nlatency: {ONE_AT_A_TIME} bookings one at \
+         a time per round, percentiles of all rounds\n"
     ));
-    for (scenario, measured) in scenarios.iter().zip(&service) {
-        if measured.locked_retries > 0 {
-            printed.push_str(&format!(
-                "{}: the outbox stayed locked for a whole busy timeout {} \
-                 time(s) (retried)\n",
-                scenario.label, measured.locked_retries
-            ));
-        }
-    }
     print!("{printed}");
 
     let dir = figures::generated_dir();

@@ -138,7 +138,7 @@ impl Table {
 /// `per_second` is its fsyncs per second and the latencies are one write and
 /// fsync; every other row is a configuration of the service, with events per
 /// second, each event's latency from booking to commit, and the events per
-/// producer batch in its throughput runs (empty for the disk).
+/// relay batch (outbox log record) in its throughput runs (empty for the disk).
 pub const END_TO_END_COLUMNS: [&str; 7] = [
     "line",
     "per_second",

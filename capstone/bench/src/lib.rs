@@ -1,9 +1,9 @@
 //! The benchmarks of step 14: the booking service end to end on real files,
 //! per fsync policy, and the in-memory pipeline beside a tokio channel.
 //!
-//! - `service_path.rs`: the service's path from a booking to its committed
-//!   effect, wired from the reference solutions of steps 10 to 13
-//!   ([`service_path::run`]).
+//! - `service.rs`: the service's own pipeline (`solution14_capstone`) on
+//!   real files, from a booking request to its committed effect
+//!   ([`service::run`]).
 //! - `in_memory.rs`: the in-memory pipeline of steps 04 to 08 and the channel
 //!   it is measured against ([`in_memory::through_pipeline`],
 //!   [`in_memory::through_channel`]).
@@ -18,5 +18,5 @@
 pub mod chart;
 pub mod figures;
 pub mod in_memory;
-pub mod service_path;
+pub mod service;
 pub mod stats;

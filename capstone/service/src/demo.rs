@@ -73,8 +73,8 @@ const SCRIPT: &[(f64, Action)] = &[
     (13.0, Action::Crash),
     (18.0, Action::TornWrite),
     (23.0, Action::SlowToggle),
-    (28.0, Action::SlowToggle),
-    (33.0, Action::Quit),
+    (30.0, Action::SlowToggle),
+    (35.0, Action::Quit),
 ];
 
 /// How the demo ended.
@@ -95,6 +95,10 @@ struct Demo {
     /// records/s.
     last_committed: Vec<(Instant, u64)>,
     rates: Vec<f64>,
+    /// Requests the load generator got into its buffer at the last look,
+    /// for requests/s.
+    last_sent: (Instant, u64),
+    sent_rate: f64,
     events: Vec<String>,
     slow: bool,
     crashes: u32,
@@ -116,6 +120,8 @@ pub fn run(options: DemoOptions) -> io::Result<Outcome> {
         status: None,
         last_committed: Vec::new(),
         rates: Vec::new(),
+        last_sent: (Instant::now(), 0),
+        sent_rate: 0.0,
         events: Vec::new(),
         slow: false,
         crashes: 0,
@@ -242,7 +248,7 @@ impl Demo {
                 let ms = if self.slow { 50 } else { 0 };
                 self.control(&format!("slow {ms}"))?;
                 self.log(if self.slow {
-                    "handler slowed to 50 ms per event: watch the lag"
+                    "handler slowed to 50 ms per event: watch the lag, then the buffer"
                 } else {
                     "handler at full speed again: the lag drains"
                 });
@@ -294,6 +300,14 @@ impl Demo {
         self.checks = self.checker.check(&self.options.data, self.status.as_ref());
         let now = Instant::now();
         if let Some(status) = &self.status {
+            let (then, before) = self.last_sent;
+            let seconds = now.duration_since(then).as_secs_f64();
+            if seconds >= 1.0 {
+                let sent = status.counter("sent");
+                // A restarted service counts from zero again.
+                self.sent_rate = sent.saturating_sub(before) as f64 / seconds;
+                self.last_sent = (now, sent);
+            }
             self.rates.resize(status.partitions.len(), 0.0);
             self.last_committed
                 .resize(status.partitions.len(), (now, 0));
@@ -398,10 +412,16 @@ impl Demo {
             })
             .collect();
         format!(
-            "{elapsed:>3}s {} | {} | sold={} retries={} dead={} dups={} \
-             backlog={} | invariants {}",
+            "{elapsed:>3}s {} | {} | {} req/s={:.0} waiting={} waits={} \
+             handed_back={} | sold={} retries={} dead={} dups={} backlog={} \
+             | invariants {}",
             status.state,
             partitions.join(" "),
+            status.backpressure,
+            self.sent_rate,
+            status.counter("waiting"),
+            status.counter("buffer_waits"),
+            status.counter("handed_back"),
             self.checker.seats_sold,
             status.counter("failures"),
             status.counter("dead_lettered"),
@@ -415,7 +435,7 @@ impl Demo {
         let partitions = self.status.as_ref().map_or(0, |s| s.partitions.len());
         let [top, middle, events, keys] = Layout::vertical([
             Constraint::Length(partitions as u16 + 3),
-            Constraint::Length(7),
+            Constraint::Length(9),
             Constraint::Min(3),
             Constraint::Length(1),
         ])
@@ -491,9 +511,9 @@ impl Demo {
                 self.checker.seats_sold, self.crashes
             )),
             Line::from(format!(
-                "requests {:>8}  shed {}",
-                counter("requests"),
-                counter("shed")
+                "sent {:>7}  {:>4.0} req/s",
+                counter("sent"),
+                self.sent_rate
             )),
             Line::from(format!(
                 "retries {:>4}  dead letters {}",
@@ -508,6 +528,31 @@ impl Demo {
             Line::from(vec![
                 Span::raw(format!("backlog {}  slow ", counter("outbox_backlog"))),
                 slow,
+            ]),
+            Line::from(vec![
+                Span::styled(
+                    format!(
+                        "{:<8}",
+                        self.status.as_ref().map_or("", |s| s.backpressure.as_str())
+                    ),
+                    Style::new().fg(Color::Cyan).bold(),
+                ),
+                if counter("waiting") > 0 {
+                    Span::styled("waiting", Style::new().fg(Color::Yellow).bold())
+                } else {
+                    Span::raw("not waiting")
+                },
+            ]),
+            Line::from(vec![
+                Span::raw(format!("waits {}  handed back ", counter("buffer_waits"))),
+                if counter("handed_back") > 0 {
+                    Span::styled(
+                        counter("handed_back").to_string(),
+                        Style::new().fg(Color::Yellow).bold(),
+                    )
+                } else {
+                    Span::raw("0")
+                },
             ]),
         ];
         frame.render_widget(

@@ -18,7 +18,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use solution05_backpressure::BackpressureMode;
 use solution14_capstone::FsyncPolicy;
 use tracing_subscriber::EnvFilter;
 
@@ -44,7 +45,8 @@ enum Command {
     Serve(ServeArgs),
     /// A live dashboard: starts `capstone serve` as a child process and shows
     /// each partition's log end, committed offset, lag, in-flight records and
-    /// records/s, the service's counters, and invariants checked from its
+    /// records/s, the service's counters (with the load generator's
+    /// backpressure mode and what it did), and invariants checked from its
     /// databases. Keys: c crash (kill -9 and restart), w torn write, s slow
     /// handler, d duplicates, t database errors, p poison pill, q quit.
     Demo(DemoArgs),
@@ -71,10 +73,24 @@ struct ServeArgs {
     /// One payment for about every this-many requests.
     #[arg(long, default_value_t = 3)]
     pay_every: u32,
-    /// Above this many uncommitted records, new requests are turned away
-    /// (backpressure at the door).
+    /// Above this many records not yet relayed or committed, the intake
+    /// stops taking requests out of the producer buffer: the buffer fills,
+    /// and --backpressure decides what the load generator does.
     #[arg(long, default_value_t = 5000)]
     max_lag: u64,
+    /// What the load generator does when the producer buffer is full (step
+    /// 05): "block" waits for room (fewer requests per second, none handed
+    /// back), "timeout" waits at most --block-timeout-ms and then takes the
+    /// request back, "fail" takes it back at once.
+    #[arg(long, value_enum, default_value_t = Mode::Block)]
+    backpressure: Mode,
+    /// How long a send waits for room with --backpressure timeout.
+    #[arg(long, default_value_t = 250)]
+    block_timeout_ms: u64,
+    /// The producer buffer between the load generator and the intake, in
+    /// bytes (a request takes 100 to 200).
+    #[arg(long, default_value_t = 16 * 1024)]
+    buffer_bytes: u32,
     /// Milliseconds between two turns of the pipeline.
     #[arg(long, default_value_t = 100)]
     tick_ms: u64,
@@ -82,7 +98,8 @@ struct ServeArgs {
     /// it hands them back to the next start.
     #[arg(long, default_value_t = 5000)]
     drain_ms: u64,
-    /// Seed of the load generator and of the retry jitter.
+    /// Seed of the load generator and of the retry jitter. A restart moves
+    /// the generator on, so that it does not ask for the same seats again.
     #[arg(long, default_value_t = 14)]
     seed: u64,
 }
@@ -107,6 +124,39 @@ struct DemoArgs {
     /// Booking requests per second sent to the service.
     #[arg(long, default_value_t = 50)]
     rate: u32,
+    /// What the service's load generator does when its producer buffer is
+    /// full, once the slowed handler lets the lag grow (see `serve --help`).
+    #[arg(long, value_enum, default_value_t = Mode::Block)]
+    backpressure: Mode,
+}
+
+/// `--backpressure`: step 05's `BackpressureMode`, as a flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    /// Wait for room: requests per second drop, nothing is handed back.
+    Block,
+    /// Wait at most --block-timeout-ms, then hand the request back.
+    Timeout,
+    /// Hand the request back at once.
+    Fail,
+}
+
+impl Mode {
+    fn with_timeout(self, timeout: Duration) -> BackpressureMode {
+        match self {
+            Mode::Block => BackpressureMode::Block,
+            Mode::Timeout => BackpressureMode::BlockWithTimeout(timeout),
+            Mode::Fail => BackpressureMode::FailImmediately,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Block => "block",
+            Mode::Timeout => "timeout",
+            Mode::Fail => "fail",
+        }
+    }
 }
 
 fn parse_fsync(text: &str) -> Result<FsyncPolicy, String> {
@@ -142,6 +192,10 @@ fn main() -> ExitCode {
                 seats: args.seats,
                 pay_every: args.pay_every,
                 max_lag: args.max_lag,
+                backpressure: args
+                    .backpressure
+                    .with_timeout(Duration::from_millis(args.block_timeout_ms)),
+                buffer_bytes: args.buffer_bytes,
                 tick: Duration::from_millis(args.tick_ms),
                 drain: Duration::from_millis(args.drain_ms),
                 seed: args.seed,
@@ -166,9 +220,14 @@ fn main() -> ExitCode {
                     "--drain-ms".to_owned(),
                     "3000".to_owned(),
                     // Low enough that a slowed handler shows backpressure
-                    // within seconds: requests are turned away ("shed").
+                    // within seconds: the intake stops, the small buffer
+                    // fills, and the mode decides.
                     "--max-lag".to_owned(),
-                    "300".to_owned(),
+                    "100".to_owned(),
+                    "--buffer-bytes".to_owned(),
+                    "2048".to_owned(),
+                    "--backpressure".to_owned(),
+                    args.backpressure.name().to_owned(),
                 ],
             };
             match demo::run(options) {

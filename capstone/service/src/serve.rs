@@ -1,6 +1,13 @@
 //! `capstone serve`: the booking service on real files, with a load
-//! generator, fault injection through a control file, a status file, and a
-//! graceful shutdown on Ctrl-C or SIGTERM.
+//! generator behind step 05's bounded producer buffer, fault injection
+//! through a control file, a status file, and a graceful shutdown on Ctrl-C
+//! or SIGTERM.
+//!
+//! ```text
+//! load generator --ProducerBuffer::send(mode)--> producer buffer (step 05)
+//!   --intake thread, while the lag is below --max-lag--> outbox (step 13)
+//!   --the pipeline's turns--> relay, router, consumers (step 14)
+//! ```
 
 use std::io::{self, Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -10,9 +17,10 @@ use std::time::Duration;
 
 use std::time::Instant;
 
+use solution05_backpressure::{BackpressureMode, BufferError, ProducerBuffer, Record};
 use solution14_capstone::{
     BookingEvent, BookingId, CapstoneConfig, FsyncPolicy, Metrics, Opened, OutboxDb, OutboxError,
-    Pipeline, PipelineError, RealDisk, SERVICE_DB, SeatId, UserId,
+    Pipeline, PipelineError, RealDisk, SERVICE_DB, SeatId, UserId, partition_key,
 };
 
 use crate::status::{self, State};
@@ -33,9 +41,14 @@ pub struct ServeOptions {
     pub seats: u32,
     /// One payment for every this-many requests.
     pub pay_every: u32,
-    /// Above this many records not yet relayed or committed, the load
-    /// generator's new requests are refused: backpressure at the door.
+    /// Above this many records not yet relayed or committed, the intake stops
+    /// taking requests out of the producer buffer: the buffer fills, and
+    /// `backpressure` decides what the load generator does.
     pub max_lag: u64,
+    /// What a send into the full producer buffer does (step 05).
+    pub backpressure: BackpressureMode,
+    /// The producer buffer's budget in bytes.
+    pub buffer_bytes: u32,
     pub tick: Duration,
     /// How long the shutdown waits for in-flight rounds before it hands them
     /// back.
@@ -48,6 +61,17 @@ pub struct ServeOptions {
 pub enum ServeError {
     #[error("the pipeline failed; start the service again to recover")]
     Pipeline(#[from] PipelineError),
+    #[error(
+        "the intake found a record in the producer buffer that is not a \
+         booking event; only the load generator writes there, so this is a \
+         bug in it"
+    )]
+    NotAnEvent(#[source] solution02_protobuf::WireError),
+    #[error(
+        "the intake thread panicked (its message is printed above); requests \
+         left in the producer buffer were not recorded"
+    )]
+    IntakePanicked,
     #[error("could not {action} {}", path.display())]
     Io {
         action: &'static str,
@@ -64,8 +88,20 @@ struct Counters {
     payments: AtomicU64,
     /// Requests the service's state refused (a seat taken, a late payment).
     refused: AtomicU64,
-    /// Requests turned away by backpressure.
-    shed: AtomicU64,
+    /// Requests the load generator put into the producer buffer.
+    sent: AtomicU64,
+    /// Sends that found the buffer full and waited for room (modes `Block`
+    /// and `BlockWithTimeout`).
+    buffer_waits: AtomicU64,
+    /// 1 while the load generator waits in a send, else 0.
+    waiting: AtomicU64,
+    /// Requests the full buffer handed back to the load generator: at once
+    /// with `FailImmediately`, after the timeout with `BlockWithTimeout`.
+    /// Never with `Block`.
+    handed_back: AtomicU64,
+    /// Requests handed back because the shutdown closed the buffer: "try
+    /// again later", as `PipelineError::Closed` says to a client.
+    closed_back: AtomicU64,
     slow_ms: AtomicU64,
     restarts_seen: AtomicU64,
     torn_bytes: AtomicU64,
@@ -111,39 +147,62 @@ async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     let stopping = Arc::new(AtomicBool::new(false));
     tokio::spawn(watch_signals(Arc::clone(&stopping)));
     let state = Arc::new(AtomicU64::new(0));
+    let buffer = Arc::new(ProducerBuffer::new(options.buffer_bytes));
     let writer = spawn_status_writer(
         dir.clone(),
         pipeline.metrics(),
         Arc::clone(&counters),
+        Arc::clone(&buffer),
+        options.backpressure,
         Arc::clone(&state),
     );
 
     let mut control = Control::open(&dir.join(CONTROL_FILE));
     let intake_open = Arc::new(AtomicBool::new(true));
-    let load = spawn_load(
+    // A restart does not send the requests of the last start again (their
+    // seats are taken): the generator's seed moves on with the topic.
+    let resumed: u64 = pipeline
+        .partitions()
+        .map(|partition| pipeline.log_end(partition).map_or(0, |end| end.0))
+        .sum();
+    let (held_tx, held_rx) = std::sync::mpsc::channel();
+    let generator = spawn_load_generator(
         &options,
-        &dir.join(SERVICE_DB),
-        config,
-        pipeline.metrics(),
+        options.seed.wrapping_add(resumed),
+        held_rx,
+        Arc::clone(&buffer),
         Arc::clone(&counters),
         Arc::clone(&intake_open),
     );
-    while !stopping.load(Ordering::SeqCst) && !load.is_finished() {
+    let intake_db =
+        OutboxDb::open(&dir.join(SERVICE_DB), config.db).map_err(PipelineError::from)?;
+    let intake = spawn_intake(
+        &options,
+        intake_db,
+        Arc::clone(&buffer),
+        pipeline.metrics(),
+        Arc::clone(&counters),
+        Arc::clone(&intake_open),
+        held_tx,
+    );
+    while !stopping.load(Ordering::SeqCst) && !generator.is_finished() && !intake.is_finished() {
         control.apply(&mut pipeline, &counters);
         step(&mut pipeline, &stopping).await?;
         tokio::time::sleep(options.tick).await;
     }
 
-    // Stop intake first: the clients' thread takes no new request once it
-    // sees the flag, and everything it was told yes to is in the outbox.
+    // Stop intake first: the load generator sends nothing more once it sees
+    // the flag, and closing the buffer hands a send that waits its request
+    // back. What the buffer took is still in it: the intake thread records
+    // all of it in the outbox, whatever the lag, before it stops.
     intake_open.store(false, Ordering::SeqCst);
-    match load.join() {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => return Err(error),
-        Err(_panic) => {
-            tracing::error!("the load generator panicked; draining anyway");
-        }
+    buffer.close();
+    if generator.join().is_err() {
+        tracing::error!("the load generator panicked; draining anyway");
     }
+    intake
+        .join()
+        .map_err(|_panic| ServeError::IntakePanicked)??;
     tracing::info!("shutdown: intake closed, draining");
     state.store(1, Ordering::SeqCst);
     let closed = pipeline.shutdown(options.drain).await?;
@@ -191,75 +250,173 @@ fn update_dead_letters(pipeline: &Pipeline<RealDisk>) {
 }
 
 /// Starts the load generator: the clients of the service, on a thread of
-/// their own with their own connection to the service's database, so that
-/// requests keep arriving while the pipeline is busy in a slow round (as
-/// they would from real clients). Above `max_lag` records not yet committed
-/// or relayed, new requests are refused: backpressure at the door.
-fn spawn_load(
+/// their own, so that requests keep coming while the pipeline is busy in a
+/// slow round (as they would from real clients). Each request goes into the
+/// producer buffer with step 05's `send` in the configured mode; when the
+/// buffer is full, the mode decides: wait for room, wait up to a timeout, or
+/// take the request back at once. A request handed back is not sent again:
+/// the client gave up. The intake tells the generator, through `held`, which
+/// bookings the service holds, so that payments go to real holds.
+fn spawn_load_generator(
     options: &ServeOptions,
-    service_db: &Path,
-    config: CapstoneConfig,
-    metrics: Arc<Metrics>,
+    seed: u64,
+    held: std::sync::mpsc::Receiver<BookingId>,
+    buffer: Arc<ProducerBuffer>,
     counters: Arc<Counters>,
     intake_open: Arc<AtomicBool>,
-) -> std::thread::JoinHandle<Result<(), ServeError>> {
+) -> std::thread::JoinHandle<()> {
     let rate = options.rate;
-    let max_lag = options.max_lag;
     let tick = options.tick;
-    let mut load = Load::new(options.seed, options.seats, options.pay_every);
-    let service_db = service_db.to_path_buf();
+    let mode = options.backpressure;
+    let mut load = Load::new(seed, options.seats, options.pay_every);
     std::thread::spawn(move || {
-        let mut outbox = OutboxDb::open(&service_db, config.db)
-            .map_err(|source| ServeError::Pipeline(PipelineError::Outbox(source)))?;
+        // A runtime of the thread's own for the async `send`: `Block` and
+        // `BlockWithTimeout` wait on the buffer's semaphore and on a timer.
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                tracing::error!(%error, "the load generator cannot start: no requests");
+                return;
+            }
+        };
         let mut last = Instant::now();
         let mut owed = 0.0_f64;
         while intake_open.load(Ordering::SeqCst) {
+            for booking_id in held.try_iter() {
+                load.held(booking_id);
+            }
             let now = Instant::now();
             owed += f64::from(rate) * now.duration_since(last).as_secs_f64();
             last = now;
             let due = owed.floor();
-            // Clients that were not served within a second gave up.
+            // Clients that were not served within a second gave up: a
+            // generator that waited sends fewer requests, not a burst.
             owed = (owed - due).min(f64::from(rate));
             for _ in 0..due as u64 {
-                let backlog = metrics.outbox_backlog.load(Ordering::Relaxed);
-                let lag: u64 = metrics
-                    .partitions()
-                    .iter()
-                    .map(|partition| partition.lag())
-                    .sum();
-                if lag + backlog > max_lag {
-                    counters.shed.fetch_add(1, Ordering::Relaxed);
-                    continue;
+                if !intake_open.load(Ordering::SeqCst) {
+                    break;
                 }
-                take(&mut outbox, &mut load, &counters)?;
-                metrics.outbox_backlog.fetch_add(1, Ordering::Relaxed);
+                let event = load.next_event();
+                let record =
+                    Record::new(partition_key(&event), solution02_protobuf::encode(&event));
+                offer(&runtime, &buffer, record, mode, &counters);
             }
             std::thread::sleep(tick);
         }
-        Ok(())
+    })
+}
+
+/// Sends `record` into the buffer as `mode` says, and counts what happened.
+fn offer(
+    runtime: &tokio::runtime::Runtime,
+    buffer: &ProducerBuffer,
+    record: Record,
+    mode: BackpressureMode,
+    counters: &Counters,
+) {
+    // A first try without waiting tells a send that had to wait from one
+    // that did not. With `FailImmediately` it is the whole send.
+    let refused = match buffer.try_send(record) {
+        Ok(()) => None,
+        Err(BufferError::Full(record)) if mode != BackpressureMode::FailImmediately => {
+            counters.buffer_waits.fetch_add(1, Ordering::Relaxed);
+            counters.waiting.store(1, Ordering::SeqCst);
+            let sent = runtime.block_on(buffer.send(record, mode));
+            counters.waiting.store(0, Ordering::SeqCst);
+            sent.err()
+        }
+        Err(error) => Some(error),
+    };
+    match refused {
+        None => {
+            counters.sent.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(BufferError::Closed(_)) => {
+            counters.closed_back.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(error) => {
+            counters.handed_back.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(%error, "the producer buffer handed a request back");
+        }
+    }
+}
+
+/// Starts the intake: the buffer's other side, on a thread with its own
+/// connection to the service's database (`outbox`). It takes one request at a time out
+/// of the buffer and records it in the outbox (step 13), as long as at most
+/// `max_lag` records wait to be relayed or committed; above that it stops
+/// taking, and the buffer fills: backpressure. Once intake is closed it
+/// records what is left in the buffer, whatever the lag, and returns.
+fn spawn_intake(
+    options: &ServeOptions,
+    mut outbox: OutboxDb,
+    buffer: Arc<ProducerBuffer>,
+    metrics: Arc<Metrics>,
+    counters: Arc<Counters>,
+    intake_open: Arc<AtomicBool>,
+    held: std::sync::mpsc::Sender<BookingId>,
+) -> std::thread::JoinHandle<Result<(), ServeError>> {
+    let max_lag = options.max_lag;
+    let idle = Duration::from_millis(10);
+    std::thread::spawn(move || {
+        loop {
+            let closing = !intake_open.load(Ordering::SeqCst);
+            let backlog = metrics.outbox_backlog.load(Ordering::Relaxed);
+            let lag: u64 = metrics
+                .partitions()
+                .iter()
+                .map(|partition| partition.lag())
+                .sum();
+            if !closing && lag + backlog > max_lag {
+                std::thread::sleep(idle);
+                continue;
+            }
+            let Some(record) = buffer.take() else {
+                if closing && buffer.is_closed() {
+                    return Ok(());
+                }
+                std::thread::sleep(idle);
+                continue;
+            };
+            let event =
+                solution02_protobuf::decode(&record.value).map_err(ServeError::NotAnEvent)?;
+            if take(&mut outbox, &event, &counters)?
+                && let BookingEvent::ReservationRequested { booking_id, .. } = event
+            {
+                // The generator is gone only at shutdown: nobody pays then.
+                let _ = held.send(booking_id);
+            }
+            metrics.outbox_backlog.fetch_add(1, Ordering::Relaxed);
+        }
     })
 }
 
 /// One request from the load generator: a new booking, a payment or an
 /// expiry of an old hold, applied and queued in the outbox in one
-/// transaction (step 13).
-fn take(outbox: &mut OutboxDb, load: &mut Load, counters: &Counters) -> Result<(), ServeError> {
-    let event = load.next_event();
+/// transaction (step 13). `true` if it was recorded, `false` if the booking
+/// rules refused it (a seat taken, a payment for no hold).
+fn take(
+    outbox: &mut OutboxDb,
+    event: &BookingEvent,
+    counters: &Counters,
+) -> Result<bool, ServeError> {
     let is_payment = matches!(event, BookingEvent::PaymentReceived { .. });
-    match outbox.record(&event) {
+    match outbox.record(event) {
         Ok(_row) => {
-            load.accepted(&event);
             let counter = if is_payment {
                 &counters.payments
             } else {
                 &counters.requests
             };
             counter.fetch_add(1, Ordering::Relaxed);
-            Ok(())
+            Ok(true)
         }
         Err(OutboxError::SeatTaken { .. } | OutboxError::Rejected(_)) => {
             counters.refused.fetch_add(1, Ordering::Relaxed);
-            Ok(())
+            Ok(false)
         }
         Err(error) => Err(PipelineError::Outbox(error).into()),
     }
@@ -328,6 +485,8 @@ fn spawn_status_writer(
     dir: PathBuf,
     metrics: Arc<Metrics>,
     counters: Arc<Counters>,
+    buffer: Arc<ProducerBuffer>,
+    mode: BackpressureMode,
     state: Arc<AtomicU64>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
@@ -341,11 +500,19 @@ fn spawn_status_writer(
                 ("requests", counters.requests.load(Ordering::Relaxed)),
                 ("payments", counters.payments.load(Ordering::Relaxed)),
                 ("refused", counters.refused.load(Ordering::Relaxed)),
-                ("shed", counters.shed.load(Ordering::Relaxed)),
+                ("sent", counters.sent.load(Ordering::Relaxed)),
+                ("buffered", buffer.buffered_records() as u64),
+                (
+                    "buffer_waits",
+                    counters.buffer_waits.load(Ordering::Relaxed),
+                ),
+                ("waiting", counters.waiting.load(Ordering::SeqCst)),
+                ("handed_back", counters.handed_back.load(Ordering::Relaxed)),
+                ("closed_back", counters.closed_back.load(Ordering::Relaxed)),
                 ("slow_ms", counters.slow_ms.load(Ordering::Relaxed)),
                 ("torn_bytes", counters.torn_bytes.load(Ordering::Relaxed)),
             ];
-            let text = status::render(now, &metrics, &extra);
+            let text = status::render(now, &metrics, &extra, mode_name(mode));
             if let Err(error) = status::write(&dir, &text) {
                 tracing::warn!(%error, "cannot write the status file");
             }
@@ -355,6 +522,15 @@ fn spawn_status_writer(
             std::thread::sleep(Duration::from_millis(200));
         }
     })
+}
+
+/// The mode as the status file and `--backpressure` name it.
+fn mode_name(mode: BackpressureMode) -> &'static str {
+    match mode {
+        BackpressureMode::Block => "block",
+        BackpressureMode::BlockWithTimeout(_) => "timeout",
+        BackpressureMode::FailImmediately => "fail",
+    }
 }
 
 /// The control file: one command per line, read from where the last read
@@ -466,10 +642,10 @@ impl Load {
         }
     }
 
-    fn accepted(&mut self, event: &BookingEvent) {
-        if let BookingEvent::ReservationRequested { booking_id, .. } = event {
-            self.held.push(*booking_id);
-        }
+    /// The service answered that `booking_id`'s seat is held: a payment or
+    /// an expiry may follow.
+    fn held(&mut self, booking_id: BookingId) {
+        self.held.push(booking_id);
     }
 }
 

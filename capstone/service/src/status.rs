@@ -7,6 +7,7 @@
 //! ```text
 //! pid 4242
 //! state running
+//! backpressure block
 //! partition 0 end 120 committed 118 in_flight 2
 //! handled 300
 //! ```
@@ -58,6 +59,9 @@ pub struct PartitionLine {
 pub struct Status {
     pub pid: u32,
     pub state: String,
+    /// The load generator's mode at the full producer buffer: `block`,
+    /// `timeout` or `fail`.
+    pub backpressure: String,
     pub partitions: Vec<PartitionLine>,
     /// Every other `name number` line.
     pub counters: BTreeMap<String, u64>,
@@ -77,12 +81,18 @@ impl Status {
     }
 }
 
-/// The status text of a service in `state` with these metrics and extra
-/// counters of the service's own.
-pub fn render(state: State, metrics: &Metrics, extra: &[(&str, u64)]) -> String {
+/// The status text of a service in `state` with these metrics, extra
+/// counters of the service's own, and the load generator's backpressure mode.
+pub fn render(
+    state: State,
+    metrics: &Metrics,
+    extra: &[(&str, u64)],
+    backpressure: &str,
+) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "pid {}", std::process::id());
     let _ = writeln!(text, "state {}", state.as_str());
+    let _ = writeln!(text, "backpressure {backpressure}");
     for (n, partition) in metrics.partitions().iter().enumerate() {
         let _ = writeln!(
             text,
@@ -123,6 +133,7 @@ fn parse(text: &str) -> Option<Status> {
         match words.as_slice() {
             ["pid", pid] => status.pid = pid.parse().ok()?,
             ["state", state] => status.state = (*state).to_owned(),
+            ["backpressure", mode] => status.backpressure = (*mode).to_owned(),
             [
                 "partition",
                 _,

@@ -1,35 +1,30 @@
-//! The benchmark's wiring of the service path delivers what it measures:
-//! every booking recorded ends confirmed in the consumer's database, and the
-//! committed offset covers the whole log. Small runs, and nothing is timed.
+//! The benchmark drives the service's own pipeline and delivers what it
+//! measures: every booking taken ends confirmed in the consumer's database,
+//! and every partition is committed at its end. Small runs, nothing timed.
 
 use std::path::Path;
-use std::time::Duration;
 
-use capstone_bench::service_path::{self, Journal, Load, PathConfig};
-use solution10_recovery::{CommitStore, FsyncPolicy, LogConfig, Partition, RealDisk};
-use solution11_idempotency::{BookingDb, DbConfig, Durability, IdempotentLog};
+use capstone_bench::service::{self, Journal, Load, ServiceConfig};
+use solution14_capstone::{CapstoneConfig, Durability, FsyncPolicy, Pipeline, RealDisk};
 
-fn config(fsync: FsyncPolicy) -> PathConfig {
-    PathConfig {
+fn config(fsync: FsyncPolicy) -> ServiceConfig {
+    ServiceConfig {
         fsync,
         databases: Durability::SurvivesProcessCrash,
         journal: Journal::RollbackDelete,
     }
 }
 
-/// Checks the files a run left in `dir`: `bookings` bookings confirmed, and
-/// the offset committed up to the log's end.
+/// Opens the files a run left in `dir` with the service's pipeline again and
+/// checks them: `bookings` bookings confirmed, every partition committed at
+/// its end.
 fn assert_every_booking_confirmed_and_committed(dir: &Path, bookings: usize) {
-    let db = BookingDb::open(
-        &dir.join("consumer.sqlite"),
-        DbConfig {
-            busy_timeout: Duration::from_secs(5),
-            durability: Durability::SurvivesProcessCrash,
-            read_only: true,
-        },
-    )
-    .expect("the consumer's database opens");
-    let snapshot = db.snapshot().expect("the consumer's database reads");
+    let (pipeline, _) = Pipeline::open(RealDisk, dir, CapstoneConfig::new(service::PARTITIONS))
+        .expect("the service's files open again");
+    let snapshot = pipeline
+        .bookings()
+        .snapshot()
+        .expect("the consumer's database reads");
     let confirmed = snapshot
         .bookings
         .values()
@@ -38,7 +33,7 @@ fn assert_every_booking_confirmed_and_committed(dir: &Path, bookings: usize) {
     assert_eq!(
         (snapshot.bookings.len(), confirmed),
         (bookings, bookings),
-        "every booking recorded in the outbox must end confirmed in the \
+        "every booking taken by the service must end confirmed in the \
          consumer's database, which only the consumer writes"
     );
     assert_eq!(
@@ -46,30 +41,20 @@ fn assert_every_booking_confirmed_and_committed(dir: &Path, bookings: usize) {
         2 * bookings,
         "each booking's request and payment must be processed once"
     );
-    let commits =
-        CommitStore::open(RealDisk, &dir.join("consumer")).expect("the committed offsets open");
-    let (log, _) = IdempotentLog::open(
-        RealDisk,
-        &dir.join("log"),
-        LogConfig {
-            partition_count: 1,
-            segment_bytes: 1 << 30,
-            fsync: FsyncPolicy::Never,
-        },
-    )
-    .expect("the log opens again");
-    let end = log.durable().end(Partition(0)).expect("the log's end");
-    assert_eq!(
-        commits.committed(Partition(0)),
-        Some(end),
-        "the consumer commits after the effect, up to the end of the log"
-    );
+    for partition in pipeline.partitions() {
+        assert_eq!(
+            pipeline.committed(partition),
+            pipeline.log_end(partition).expect("the partition's end"),
+            "the consumer of partition {partition} commits after the effect, \
+             up to the end of the partition"
+        );
+    }
 }
 
 #[test]
 fn a_flood_of_bookings_ends_confirmed_and_committed() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let run = service_path::run(
+    let run = service::run(
         dir.path(),
         config(FsyncPolicy::EveryRecords(10)),
         50,
@@ -80,7 +65,13 @@ fn a_flood_of_bookings_ends_confirmed_and_committed() {
     assert_eq!(
         run.latencies.len(),
         100,
-        "every event's latency is measured once, when its offset is committed"
+        "every event's latency is measured once, when its round commits it"
+    );
+    assert!(
+        run.relay_batches >= 2 && run.relay_batches < 100,
+        "50 bookings at 32 a turn are published in a few relay batches, not \
+         one per event: {} batches",
+        run.relay_batches
     );
     assert_every_booking_confirmed_and_committed(dir.path(), 50);
 }
@@ -88,9 +79,9 @@ fn a_flood_of_bookings_ends_confirmed_and_committed() {
 #[test]
 fn a_flood_with_write_ahead_logging_ends_confirmed_and_committed() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let run = service_path::run(
+    let run = service::run(
         dir.path(),
-        PathConfig {
+        ServiceConfig {
             journal: Journal::WriteAheadLog,
             ..config(FsyncPolicy::EveryRecord)
         },
@@ -113,9 +104,14 @@ fn a_flood_with_write_ahead_logging_ends_confirmed_and_committed() {
 #[test]
 fn bookings_one_at_a_time_end_confirmed_and_committed() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let run = service_path::run(dir.path(), config(FsyncPolicy::Never), 5, Load::OneAtATime)
+    let run = service::run(dir.path(), config(FsyncPolicy::Never), 5, Load::OneAtATime)
         .unwrap_or_else(|error| panic!("the run failed: {error} ({error:?})"));
     assert_eq!(run.latencies.len(), 10, "one latency per event");
+    assert_eq!(
+        run.relay_batches, 5,
+        "one booking a turn: the relay publishes each booking's two events \
+         as one batch"
+    );
     assert!(
         run.latencies.iter().all(|latency| *latency <= run.elapsed),
         "no event can take longer than the whole run: {:?} > {:?}",
@@ -128,14 +124,14 @@ fn bookings_one_at_a_time_end_confirmed_and_committed() {
 #[test]
 fn more_bookings_than_seats_are_refused_before_anything_runs() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let result = service_path::run(
+    let result = service::run(
         dir.path(),
         config(FsyncPolicy::Never),
-        service_path::MAX_BOOKINGS + 1,
+        service::MAX_BOOKINGS + 1,
         Load::Flood,
     );
     assert!(
-        matches!(result, Err(service_path::PathError::TooManyBookings { .. })),
+        matches!(result, Err(service::ServiceError::TooManyBookings { .. })),
         "each booking needs a seat of its own, got {result:?}"
     );
 }
