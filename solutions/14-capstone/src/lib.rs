@@ -68,4 +68,6 @@ pub use solution12_retries::{
     DeadLetterTopic, Handler, HandlerError, ParkLimits, RetryPolicy,
     WorkerConfig,
 };
-pub use solution13_outbox::{OutboxDb, OutboxError, OutboxRow, Pass};
+pub use solution13_outbox::{
+    OutboxDb, OutboxError, OutboxRow, Pass, RelayError,
+};
