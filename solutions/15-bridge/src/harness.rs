@@ -16,7 +16,9 @@ use solution11_idempotency::{IdentifiedEvent, encode_identified};
 use solution12_retries::Handler;
 
 use crate::bus::Consumed;
-use crate::consumer::{BusConfig, dead_letter_config, stream_config};
+use crate::consumer::{
+    BusConfig, DEAD_LETTERS, dead_letter_config, stream_config,
+};
 use crate::publish::STREAM;
 use crate::server::NatsServer;
 use crate::settle::{Reply, deliver};
@@ -72,6 +74,9 @@ pub async fn streams(
     jetstream
 }
 
+/// The durable name of [`test_consumer`].
+pub const TEST_CONSUMER: &str = "test-consumer";
+
 /// A consumer set up by the test itself (not by `consumer_config`), so
 /// that each exercise is checked on its own: explicit acks, MaxDeliver from
 /// the policy, AckWait long enough never to fire by itself.
@@ -85,7 +90,7 @@ pub async fn test_consumer(
         .unwrap_or_else(|e| panic!("the stream {STREAM} is there: {e}"));
     stream
         .create_consumer(jetstream::consumer::pull::Config {
-            durable_name: Some("test-consumer".to_owned()),
+            durable_name: Some(TEST_CONSUMER.to_owned()),
             ack_policy: jetstream::consumer::AckPolicy::Explicit,
             ack_wait: config.ack_wait,
             max_deliver: i64::from(config.retry.max_attempts),
@@ -176,6 +181,24 @@ pub async fn count(jetstream: &jetstream::Context, name: &str) -> u64 {
         .await
         .unwrap_or_else(|e| panic!("the stream answers: {e}"));
     info.state.messages
+}
+
+/// The header `name` of the first message in the dead-letter stream.
+pub async fn first_dead_letter_header(
+    jetstream: &jetstream::Context,
+    name: &str,
+) -> Option<String> {
+    let stream = jetstream
+        .get_stream(DEAD_LETTERS)
+        .await
+        .unwrap_or_else(|e| panic!("the stream {DEAD_LETTERS} is there: {e}"));
+    let dead = stream
+        .get_raw_message(1)
+        .await
+        .unwrap_or_else(|e| panic!("the first dead letter: {e}"));
+    dead.headers
+        .get(name)
+        .map(|value| value.as_str().to_owned())
 }
 
 /// A plain JetStream context on `server`, for a test that looks behind the

@@ -30,12 +30,17 @@ pub enum Reply {
 // ANCHOR: reply_for
 /// The answer to a delivery that was attempt number `delivered` (1 for the
 /// first) and came back from the handler with `result`, as step 12's policy
-/// decides it.
+/// decides it: `Ok` is an ACK, an error goes to
+/// [`RetryPolicy::after_failure`] with `delivered` as the attempts.
 ///
-/// A permanent failure is terminated at once. A transient one is NAKed with
-/// the policy's delay for retry number `delivered`, until `max_attempts`
-/// deliveries failed. An event whose booking is not known yet waits the same
-/// way (there is no park on the server), within the same bound.
+/// - `Next::RetryAfter(delay)` (a transient failure, attempts left): a NAK
+///   with that delay.
+/// - `Next::DeadLetter` (a permanent failure, or the attempts spent): a
+///   TERM whose reason is the error's text (its `Display`).
+/// - `Next::Park` (`NotRequestedYet`: the booking is not known yet) has no
+///   counterpart on the server, so it waits like a retry: a NAK with
+///   `policy.delay(delivered, rng)` while `delivered < max_attempts`, a
+///   TERM after.
 pub fn reply_for<R: Rng + ?Sized>(
     result: Result<(), HandlerError>,
     delivered: u32,
@@ -65,10 +70,14 @@ pub fn reply_for<R: Rng + ?Sized>(
 // ANCHOR: deliver
 /// Handles one delivery of `message` and answers the server.
 ///
-/// The answer goes out only after the handler returned: an ACK says the
-/// event's transaction committed. Bytes that are not an event are
-/// terminated at once. A `Term` is stored in the dead-letter stream first;
-/// if that fails, nothing is answered and the message comes back.
+/// The handler gets the message's stream sequence as its offset (the same
+/// on every delivery; step 11 stores it). The answer goes out only after
+/// the handler returned: an ACK says the event's transaction committed, so
+/// it waits for the server's confirmation (`double_ack`). Bytes that are
+/// not an event are terminated at once. A `Term` is stored in the
+/// dead-letter stream first, with `delivered` as its attempts; if that
+/// fails, nothing is answered and the message comes back. An answer that
+/// does not reach the server is `BusError::Reply`.
 pub async fn deliver<H: Handler + ?Sized, R: Rng + ?Sized>(
     jetstream: &jetstream::Context,
     message: &jetstream::Message,

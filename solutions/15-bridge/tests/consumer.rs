@@ -10,7 +10,7 @@ use common::{
     sequence_and_delivered, server, stream_with_consumer,
 };
 use solution15_bridge::async_nats::jetstream::{
-    self, consumer::AckPolicy, consumer::PullConsumer,
+    self, AckKind, consumer::AckPolicy, consumer::PullConsumer,
 };
 use solution15_bridge::{
     BusConfig, CONSUMER, NatsServer, consumer_config, progress,
@@ -149,5 +149,26 @@ async fn progress_is_the_ack_floor_as_committed_offset_and_num_pending_as_lag()
         "two acked (the ack floor is at sequence 2), two never delivered \
          (num_pending, the lag), one delivered and not acked \
          (num_ack_pending)"
+    );
+    // Message 3 comes back once: its second delivery is the consumer's
+    // fourth, so the two sequences of the ack floor part ways.
+    out[2]
+        .double_ack_with(AckKind::Nak(None))
+        .await
+        .expect("the server confirms a NAK of message 3");
+    let again = fetch_now(&consumer, 1).await;
+    assert_eq!(
+        again.iter().map(sequence_and_delivered).collect::<Vec<_>>(),
+        vec![(3, 2)],
+        "a NAKed message is delivered again"
+    );
+    again[0].double_ack().await.expect("an ack");
+    let info = consumer.get_info().await.expect("the consumer's info");
+    assert_eq!(
+        progress(&info).committed.0,
+        3,
+        "after a redelivery the committed offset is the ack floor's STREAM \
+         sequence (3 messages of the stream done), not its consumer \
+         sequence (4: it counts deliveries, redeliveries included)"
     );
 }

@@ -52,19 +52,22 @@ async fn the_server_drops_a_repeated_event_id_and_answers_with_the_first_place()
     let first = first.expect("the first publish");
     let again = publish(&jetstream, &event, NonZeroU32::MIN).await;
     let again = again.expect("the repeated publish");
+    assert_eq!(
+        stored(&jetstream).await,
+        1,
+        "the stream must hold the event once, however often it was \
+         published: two copies mean the server did not see the same \
+         Nats-Msg-Id (the event id) on both"
+    );
     assert!(
         again.duplicate,
-        "the same event id published again, inside the duplicate window, \
-         must come back as a duplicate (is Nats-Msg-Id set?)"
+        "the server dropped the repeat (the stream holds one copy), but \
+         publish said duplicate = false: take `duplicate` from the \
+         server's PublishAck, which you get by awaiting the ack"
     );
     assert_eq!(
         again.position, first.position,
         "a duplicate is answered with the sequence of the first copy"
-    );
-    assert_eq!(
-        stored(&jetstream).await,
-        1,
-        "the stream must hold the event once, however often it was published"
     );
 }
 

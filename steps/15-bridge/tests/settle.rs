@@ -6,14 +6,18 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    Scripted, config, count, deliver_until_idle, fetch_now, fresh_seat,
+    PERMANENT_REASON, Scripted, TEST_CONSUMER, config, count,
+    deliver_until_idle, fetch_now, first_dead_letter_header, fresh_seat,
     permanent, policy, publish_raw, requested, rng, server, streams,
     test_consumer, transient,
 };
-use step15_bridge::async_nats::jetstream::{self, consumer::PullConsumer};
+use step15_bridge::async_nats::{
+    self,
+    jetstream::{self, consumer::PullConsumer},
+};
 use step15_bridge::{
     BookingId, BusConfig, BusError, DEAD_LETTERS, HandlerError, NatsServer,
-    Reply, dead_letter_config, deliver, reply_for,
+    Reply, STREAM, dead_letter_config, deliver, reply_for,
 };
 
 #[test]
@@ -43,9 +47,14 @@ fn a_transient_failure_is_naked_with_step_12s_delay_for_that_retry() {
 fn a_permanent_failure_is_terminated_at_once() {
     let reply = reply_for(Err(permanent()), 1, &policy(5), &mut rng(1));
     assert!(
-        matches!(&reply, Reply::Term { reason } if reason.contains("never")),
-        "a permanent failure is never retried: TERM with the error as the \
-         reason, got {reply:?}"
+        matches!(&reply, Reply::Term { .. }),
+        "a permanent failure is never retried: TERM, got {reply:?}"
+    );
+    assert!(
+        matches!(&reply, Reply::Term { reason }
+            if reason.contains(PERMANENT_REASON)),
+        "the TERM's reason must carry the handler's error (its Display, \
+         which includes the reason \"{PERMANENT_REASON}\"), got {reply:?}"
     );
 }
 
@@ -116,6 +125,13 @@ async fn a_failed_delivery_comes_back_and_is_handled_the_second_time() {
         (consumed.handled, consumed.retried, consumed.dead_lettered),
         (1, 1, 0),
         "one NAK, then one ACK"
+    );
+    assert_eq!(
+        handler.offsets,
+        vec![1, 1],
+        "the handler's offset is the message's stream sequence (1 here) on \
+         every delivery, not the delivery count or the consumer sequence: \
+         step 11 stores it as the event's first_offset"
     );
     assert_eq!(
         progress_of(&consumer).await,
@@ -209,6 +225,50 @@ async fn a_transient_failure_is_dead_lettered_after_max_deliver_attempts() {
         count(&jetstream, DEAD_LETTERS).await,
         1,
         "the spent event is in the dead-letter stream"
+    );
+    assert_eq!(
+        first_dead_letter_header(&jetstream, "Dead-Attempts")
+            .await
+            .as_deref(),
+        Some("3"),
+        "the dead letter's Dead-Attempts header says how many times it was \
+         tried: pass the message's delivery count (delivered) to \
+         store_dead_letter"
+    );
+}
+
+#[tokio::test]
+async fn an_ack_the_server_did_not_confirm_is_an_error() {
+    let mut server = server();
+    let config = config(3);
+    let (jetstream, _) = setup(&server, &config).await;
+    let (_, event) = requested(&fresh_seat());
+    publish_raw(&jetstream, &event).await;
+    // A client that waits 300 ms (not 5 s) for the server's confirmation.
+    let client = async_nats::connect(server.url())
+        .await
+        .expect("a second connection");
+    let mut quick = jetstream::new(client);
+    quick.set_timeout(Duration::from_millis(300));
+    let stream = quick.get_stream(STREAM).await.expect("the stream");
+    let consumer: PullConsumer = stream
+        .get_consumer(TEST_CONSUMER)
+        .await
+        .expect("the test consumer");
+    let out = fetch_now(&consumer, 1).await;
+    assert_eq!(out.len(), 1, "the event is delivered");
+    // The server dies before the answer: nothing can confirm the ACK.
+    server.kill();
+    let mut handler = Scripted::failing(transient(), 0);
+    let reply =
+        deliver(&quick, &out[0], &mut handler, &config.retry, &mut rng(1))
+            .await;
+    assert_eq!(handler.calls.len(), 1, "the handler handles the event");
+    assert!(
+        matches!(reply, Err(BusError::Reply { sequence: 1, .. })),
+        "an ACK the server never confirmed must be reported as \
+         BusError::Reply, not ignored: the event comes back after AckWait, \
+         got {reply:?}"
     );
 }
 

@@ -127,11 +127,12 @@ impl Handler for Counting {
 }
 
 /// A handler that fails its first `failures` calls with `error`, then
-/// succeeds, and notes when each call came.
+/// succeeds, and notes when each call came and the offset it was given.
 pub struct Scripted {
     pub error: HandlerError,
     pub failures: usize,
     pub calls: Vec<(EventId, Instant)>,
+    pub offsets: Vec<u64>,
 }
 
 impl Scripted {
@@ -140,6 +141,7 @@ impl Scripted {
             error,
             failures,
             calls: Vec::new(),
+            offsets: Vec::new(),
         }
     }
 }
@@ -147,10 +149,11 @@ impl Scripted {
 impl Handler for Scripted {
     fn handle(
         &mut self,
-        _offset: Offset,
+        offset: Offset,
         event: &IdentifiedEvent,
     ) -> Result<(), HandlerError> {
         self.calls.push((event.id, Instant::now()));
+        self.offsets.push(offset.0);
         if self.calls.len() <= self.failures {
             return Err(self.error.clone());
         }
@@ -164,8 +167,11 @@ pub fn transient() -> HandlerError {
     }
 }
 
+/// The reason text of [`permanent`]'s error.
+pub const PERMANENT_REASON: &str = "a seat that does not exist (a test)";
+
 pub fn permanent() -> HandlerError {
     HandlerError::Permanent {
-        reason: "this event can never be handled (a test)".to_owned(),
+        reason: PERMANENT_REASON.to_owned(),
     }
 }
