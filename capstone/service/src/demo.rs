@@ -221,6 +221,10 @@ impl Demo {
                 self.start_service()?;
                 self.log("restarted from disk: resumes at the committed offsets");
             }
+            // --bus jetstream: the server owns its files (bus14).
+            Action::TornWrite if self.options.serve_args.iter().any(|arg| arg == "jetstream") => {
+                self.log("torn write: not on JetStream, whose files the server owns; nothing done");
+            }
             Action::TornWrite => {
                 self.kill_service()?;
                 match tear_tail(&self.options.data) {

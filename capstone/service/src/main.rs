@@ -10,6 +10,7 @@
 
 mod demo;
 mod invariants;
+mod jetstream;
 mod serve;
 mod status;
 
@@ -18,7 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use solution14_capstone::FsyncPolicy;
 use tracing_subscriber::EnvFilter;
 
@@ -85,6 +86,43 @@ struct ServeArgs {
     /// Seed of the load generator and of the retry jitter.
     #[arg(long, default_value_t = 14)]
     seed: u64,
+    #[command(flatten)]
+    bus: BusArgs,
+}
+
+/// Which log carries the events from the outbox to the consumer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+enum Bus {
+    /// The workshop's durable log, in the data directory (steps 10-14).
+    #[default]
+    Log,
+    /// A NATS JetStream server (step 15): start one with `nats-server -js`.
+    Jetstream,
+}
+
+#[derive(Args)]
+struct BusArgs {
+    /// The log between the outbox and the consumer.
+    #[arg(long, value_enum, default_value_t = Bus::Log)]
+    bus: Bus,
+    /// With `--bus jetstream`: the NATS servers, URL[,URL...].
+    #[arg(long, default_value = "nats://127.0.0.1:4222")]
+    servers: String,
+}
+
+impl BusArgs {
+    /// The arguments that pass the same choice on to `capstone serve`.
+    fn to_args(&self) -> Vec<String> {
+        match self.bus {
+            Bus::Log => Vec::new(),
+            Bus::Jetstream => vec![
+                "--bus".to_owned(),
+                "jetstream".to_owned(),
+                "--servers".to_owned(),
+                self.servers.clone(),
+            ],
+        }
+    }
 }
 
 #[derive(Args)]
@@ -107,6 +145,8 @@ struct DemoArgs {
     /// Booking requests per second sent to the service.
     #[arg(long, default_value_t = 50)]
     rate: u32,
+    #[command(flatten)]
+    bus: BusArgs,
 }
 
 fn parse_fsync(text: &str) -> Result<FsyncPolicy, String> {
@@ -146,30 +186,41 @@ fn main() -> ExitCode {
                 drain: Duration::from_millis(args.drain_ms),
                 seed: args.seed,
             };
-            match serve::run(options) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    report(&error);
-                    ExitCode::FAILURE
+            let served = match args.bus.bus {
+                Bus::Log => serve::run(options).map_err(|error| report(&error)),
+                Bus::Jetstream => {
+                    jetstream::run(options, args.bus.servers).map_err(|error| report(&error))
                 }
+            };
+            match served {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(()) => ExitCode::FAILURE,
             }
         }
         Command::Demo(args) => {
+            let mut serve_args = vec![
+                "--rate".to_owned(),
+                args.rate.to_string(),
+                "--drain-ms".to_owned(),
+                // JetStream hands back what a killed service had taken only
+                // after its AckWait: the drain waits for that too.
+                if args.bus.bus == Bus::Jetstream {
+                    "8000".to_owned()
+                } else {
+                    "3000".to_owned()
+                },
+                // Low enough that a slowed handler shows backpressure
+                // within seconds: requests are turned away ("shed").
+                "--max-lag".to_owned(),
+                "300".to_owned(),
+            ];
+            serve_args.extend(args.bus.to_args());
             let options = demo::DemoOptions {
                 data: args.data,
                 script: args.script,
                 pace: args.pace,
                 plain: args.plain,
-                serve_args: vec![
-                    "--rate".to_owned(),
-                    args.rate.to_string(),
-                    "--drain-ms".to_owned(),
-                    "3000".to_owned(),
-                    // Low enough that a slowed handler shows backpressure
-                    // within seconds: requests are turned away ("shed").
-                    "--max-lag".to_owned(),
-                    "300".to_owned(),
-                ],
+                serve_args,
             };
             match demo::run(options) {
                 Ok(outcome) if outcome.all_green => ExitCode::SUCCESS,

@@ -59,16 +59,16 @@ pub enum ServeError {
 
 /// Counters of the service's own, beside the pipeline's metrics.
 #[derive(Debug, Default)]
-struct Counters {
-    requests: AtomicU64,
-    payments: AtomicU64,
+pub(crate) struct Counters {
+    pub(crate) requests: AtomicU64,
+    pub(crate) payments: AtomicU64,
     /// Requests the service's state refused (a seat taken, a late payment).
-    refused: AtomicU64,
+    pub(crate) refused: AtomicU64,
     /// Requests turned away by backpressure.
-    shed: AtomicU64,
-    slow_ms: AtomicU64,
-    restarts_seen: AtomicU64,
-    torn_bytes: AtomicU64,
+    pub(crate) shed: AtomicU64,
+    pub(crate) slow_ms: AtomicU64,
+    pub(crate) restarts_seen: AtomicU64,
+    pub(crate) torn_bytes: AtomicU64,
 }
 
 /// Runs the service until a signal stops it; returns once it is closed.
@@ -195,7 +195,7 @@ fn update_dead_letters(pipeline: &Pipeline<RealDisk>) {
 /// requests keep arriving while the pipeline is busy in a slow round (as
 /// they would from real clients). Above `max_lag` records not yet committed
 /// or relayed, new requests are refused: backpressure at the door.
-fn spawn_load(
+pub(crate) fn spawn_load(
     options: &ServeOptions,
     service_db: &Path,
     config: CapstoneConfig,
@@ -286,7 +286,7 @@ fn report_recovery(opened: &Opened, counters: &Counters) {
 
 /// Waits for Ctrl-C or SIGTERM: the first starts the graceful shutdown, the
 /// second ends the process at once (exit code 130).
-async fn watch_signals(stopping: Arc<AtomicBool>) {
+pub(crate) async fn watch_signals(stopping: Arc<AtomicBool>) {
     let mut terminate =
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(signal) => Some(signal),
@@ -364,13 +364,13 @@ fn spawn_status_writer(
 /// - `transient N`: the next N handler calls fail as a dropped connection;
 /// - `duplicates N`: the next N routed events are appended twice;
 /// - `poison N`: the next N routed events get a poison pill before them.
-struct Control {
+pub(crate) struct Control {
     path: PathBuf,
     read_to: u64,
 }
 
 impl Control {
-    fn open(path: &Path) -> Control {
+    pub(crate) fn open(path: &Path) -> Control {
         let read_to = std::fs::metadata(path).map_or(0, |meta| meta.len());
         Control {
             path: path.to_path_buf(),
@@ -378,7 +378,7 @@ impl Control {
         }
     }
 
-    fn apply(&mut self, pipeline: &mut Pipeline<RealDisk>, counters: &Counters) {
+    pub(crate) fn apply(&mut self, pipeline: &mut Pipeline<RealDisk>, counters: &Counters) {
         let Ok(mut file) = std::fs::File::open(&self.path) else {
             return;
         };
