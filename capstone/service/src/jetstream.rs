@@ -75,8 +75,16 @@ pub fn run(options: ServeOptions, servers: String) -> Result<(), JetStreamServeE
     runtime.block_on(serve(options, servers))
 }
 
-/// The bus as the service sets it up: step 14's retries, a short AckWait
-/// (the demo kills the service on purpose), three copies on a cluster.
+/// The bus as the service sets it up: one message out at a time, a short
+/// AckWait (the demo kills the service on purpose), three copies on a
+/// cluster, step 14's retries.
+///
+/// One message out at a time keeps the stream's order, which is the
+/// outbox's, through a kill: the messages a dead process had taken come
+/// back after AckWait, and with more out at once the consumer would handle
+/// what came after them first. A booking request for a seat would then
+/// arrive before the expiry that freed the seat, and be refused, on another
+/// subject, where no per-booking order helps (chapter 15).
 fn bus_config(
     options: &ServeOptions,
     config: &CapstoneConfig,
@@ -89,6 +97,7 @@ fn bus_config(
         partitions,
         retry: config.worker.retry,
         ack_wait: ACK_WAIT,
+        max_ack_pending: 1,
         replicas: if addresses.count() >= 3 { 3 } else { 1 },
         ..BusConfig::new()
     })
@@ -107,8 +116,8 @@ async fn serve(options: ServeOptions, servers: String) -> Result<(), JetStreamSe
     let bus_config = bus_config(&options, &config, &servers)?;
     // The pipeline owns the booking handler and the consumer's database.
     let (mut pipeline, _opened) = Pipeline::open(RealDisk, &dir, config)?;
-    let mut outbox = OutboxDb::open(&dir.join(SERVICE_DB), config.db)
-        .map_err(|source| PipelineError::Outbox(source))?;
+    let mut outbox =
+        OutboxDb::open(&dir.join(SERVICE_DB), config.db).map_err(PipelineError::Outbox)?;
     let mut bus = JetStreamBus::connect(&servers, bus_config, options.seed).await?;
     let counters = Arc::new(Counters::default());
     counters.restarts_seen.store(1, Ordering::Relaxed);
