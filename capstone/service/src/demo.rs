@@ -214,16 +214,15 @@ impl Demo {
         if self.quitting {
             return Ok(());
         }
+        if self.act_on_jetstream(action)? {
+            return Ok(());
+        }
         match action {
             Action::Crash => {
                 self.crashes += 1;
                 self.kill_service()?;
                 self.start_service()?;
                 self.log("restarted from disk: resumes at the committed offsets");
-            }
-            // --bus jetstream: the server owns its files (bus14).
-            Action::TornWrite if self.options.serve_args.iter().any(|arg| arg == "jetstream") => {
-                self.log("torn write: not on JetStream, whose files the server owns; nothing done");
             }
             Action::TornWrite => {
                 self.kill_service()?;
@@ -283,6 +282,39 @@ impl Demo {
         }
         Ok(())
     }
+
+    // --bus jetstream (bus14) ------------------------------------------
+    /// The keys whose meaning differs on JetStream; `true` if `action` was
+    /// one of them.
+    fn act_on_jetstream(&mut self, action: Action) -> io::Result<bool> {
+        if !self.options.serve_args.iter().any(|arg| arg == "jetstream") {
+            return Ok(false);
+        }
+        match action {
+            Action::Crash => {
+                self.crashes += 1;
+                self.kill_service()?;
+                self.start_service()?;
+                self.log(
+                    "restarted: the server hands out again what was not acked, after AckWait (5 s)",
+                );
+            }
+            Action::TornWrite => {
+                self.log("torn write: no such key on JetStream, whose files the server owns; nothing done");
+            }
+            Action::Duplicates => {
+                self.control("duplicates 20")?;
+                self.log("20 events published twice: the server drops the repeats by Nats-Msg-Id");
+            }
+            Action::Poison => {
+                self.control("poison 1")?;
+                self.log("a poison pill: terminated at once, kept in the dead-letter stream");
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+    // --bus jetstream end ---------------------------------------------------
 
     /// One look at the service: status, invariants, rates; and whether the
     /// child exited.
