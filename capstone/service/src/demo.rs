@@ -295,12 +295,10 @@ impl Demo {
                 self.crashes += 1;
                 self.kill_service()?;
                 self.start_service()?;
-                self.log(
-                    "restarted: the server hands out again what was not acked, after AckWait (5 s)",
-                );
+                self.log("restarted: the server redelivers what was not acked, after 5 s");
             }
             Action::TornWrite => {
-                self.log("torn write: no such key on JetStream, whose files the server owns; nothing done");
+                self.log("torn write: not on JetStream (the server owns its files); nothing done");
             }
             Action::Duplicates => {
                 self.control("duplicates 20")?;
