@@ -10,8 +10,9 @@
 //! The pipeline of step 14 is still opened: it owns the booking handler (and
 //! its faults) and the consumer's database. Its topic stays empty. The
 //! status file shows one row, the whole stream, as the server reports its
-//! consumer: one durable consumer reads every subject, so the server keeps
-//! one ack floor, not one per subject.
+//! consumer: one durable consumer reads every subject, one message at a time
+//! to keep the outbox's order through a crash (see [`bus_config`]), so the
+//! server keeps one ack floor, not one per subject.
 
 use std::num::NonZeroU32;
 use std::path::PathBuf;
