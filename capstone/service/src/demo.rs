@@ -220,6 +220,9 @@ impl Demo {
         if self.quitting {
             return Ok(());
         }
+        if self.act_on_jetstream(action)? {
+            return Ok(());
+        }
         match action {
             Action::Crash => {
                 self.crashes += 1;
@@ -285,6 +288,37 @@ impl Demo {
         }
         Ok(())
     }
+
+    // --bus jetstream (bus14) ------------------------------------------
+    /// The keys whose meaning differs on JetStream; `true` if `action` was
+    /// one of them.
+    fn act_on_jetstream(&mut self, action: Action) -> io::Result<bool> {
+        if !self.options.serve_args.iter().any(|arg| arg == "jetstream") {
+            return Ok(false);
+        }
+        match action {
+            Action::Crash => {
+                self.crashes += 1;
+                self.kill_service()?;
+                self.start_service()?;
+                self.log("restarted: the server redelivers what was not acked, after 5 s");
+            }
+            Action::TornWrite => {
+                self.log("torn write: not on JetStream (the server owns its files); nothing done");
+            }
+            Action::Duplicates => {
+                self.control("duplicates 20")?;
+                self.log("20 events published twice: the server drops the repeats by Nats-Msg-Id");
+            }
+            Action::Poison => {
+                self.control("poison 1")?;
+                self.log("a poison pill: terminated at once, kept in the dead-letter stream");
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+    // --bus jetstream end ---------------------------------------------------
 
     /// One look at the service: status, invariants, rates; and whether the
     /// child exited.

@@ -10,6 +10,7 @@
 
 mod demo;
 mod invariants;
+mod jetstream;
 mod serve;
 mod status;
 
@@ -102,6 +103,43 @@ struct ServeArgs {
     /// the generator on, so that it does not ask for the same seats again.
     #[arg(long, default_value_t = 14)]
     seed: u64,
+    #[command(flatten)]
+    bus: BusArgs,
+}
+
+/// Which log carries the events from the outbox to the consumer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+enum Bus {
+    /// The workshop's durable log, in the data directory (steps 10-14).
+    #[default]
+    Log,
+    /// A NATS JetStream server (step 15): start one with `nats-server -js`.
+    Jetstream,
+}
+
+#[derive(Args)]
+struct BusArgs {
+    /// The log between the outbox and the consumer.
+    #[arg(long, value_enum, default_value_t = Bus::Log)]
+    bus: Bus,
+    /// With `--bus jetstream`: the NATS servers, URL[,URL...].
+    #[arg(long, default_value = "nats://127.0.0.1:4222")]
+    servers: String,
+}
+
+impl BusArgs {
+    /// The arguments that pass the same choice on to `capstone serve`.
+    fn to_args(&self) -> Vec<String> {
+        match self.bus {
+            Bus::Log => Vec::new(),
+            Bus::Jetstream => vec![
+                "--bus".to_owned(),
+                "jetstream".to_owned(),
+                "--servers".to_owned(),
+                self.servers.clone(),
+            ],
+        }
+    }
 }
 
 #[derive(Args)]
@@ -128,6 +166,8 @@ struct DemoArgs {
     /// full, once the slowed handler lets the lag grow (see `serve --help`).
     #[arg(long, value_enum, default_value_t = Mode::Block)]
     backpressure: Mode,
+    #[command(flatten)]
+    bus: BusArgs,
 }
 
 /// `--backpressure`: step 05's `BackpressureMode`, as a flag.
@@ -200,35 +240,46 @@ fn main() -> ExitCode {
                 drain: Duration::from_millis(args.drain_ms),
                 seed: args.seed,
             };
-            match serve::run(options) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    report(&error);
-                    ExitCode::FAILURE
+            let served = match args.bus.bus {
+                Bus::Log => serve::run(options).map_err(|error| report(&error)),
+                Bus::Jetstream => {
+                    jetstream::run(options, args.bus.servers).map_err(|error| report(&error))
                 }
+            };
+            match served {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(()) => ExitCode::FAILURE,
             }
         }
         Command::Demo(args) => {
+            let mut serve_args = vec![
+                "--rate".to_owned(),
+                args.rate.to_string(),
+                "--drain-ms".to_owned(),
+                // JetStream hands back what a killed service had taken only
+                // after its AckWait: the drain waits for that too.
+                if args.bus.bus == Bus::Jetstream {
+                    "8000".to_owned()
+                } else {
+                    "3000".to_owned()
+                },
+                // Low enough that a slowed handler shows backpressure
+                // within seconds: the intake stops, the small buffer
+                // fills, and the mode decides.
+                "--max-lag".to_owned(),
+                "100".to_owned(),
+                "--buffer-bytes".to_owned(),
+                "2048".to_owned(),
+                "--backpressure".to_owned(),
+                args.backpressure.name().to_owned(),
+            ];
+            serve_args.extend(args.bus.to_args());
             let options = demo::DemoOptions {
                 data: args.data,
                 script: args.script,
                 pace: args.pace,
                 plain: args.plain,
-                serve_args: vec![
-                    "--rate".to_owned(),
-                    args.rate.to_string(),
-                    "--drain-ms".to_owned(),
-                    "3000".to_owned(),
-                    // Low enough that a slowed handler shows backpressure
-                    // within seconds: the intake stops, the small buffer
-                    // fills, and the mode decides.
-                    "--max-lag".to_owned(),
-                    "100".to_owned(),
-                    "--buffer-bytes".to_owned(),
-                    "2048".to_owned(),
-                    "--backpressure".to_owned(),
-                    args.backpressure.name().to_owned(),
-                ],
+                serve_args,
             };
             match demo::run(options) {
                 Ok(outcome) if outcome.all_green => ExitCode::SUCCESS,

@@ -83,28 +83,28 @@ pub enum ServeError {
 
 /// Counters of the service's own, beside the pipeline's metrics.
 #[derive(Debug, Default)]
-struct Counters {
-    requests: AtomicU64,
-    payments: AtomicU64,
+pub(crate) struct Counters {
+    pub(crate) requests: AtomicU64,
+    pub(crate) payments: AtomicU64,
     /// Requests the service's state refused (a seat taken, a late payment).
-    refused: AtomicU64,
+    pub(crate) refused: AtomicU64,
     /// Requests the load generator put into the producer buffer.
-    sent: AtomicU64,
+    pub(crate) sent: AtomicU64,
     /// Sends that found the buffer full and waited for room (modes `Block`
     /// and `BlockWithTimeout`).
-    buffer_waits: AtomicU64,
+    pub(crate) buffer_waits: AtomicU64,
     /// 1 while the load generator waits in a send, else 0.
-    waiting: AtomicU64,
+    pub(crate) waiting: AtomicU64,
     /// Requests the full buffer handed back to the load generator: at once
     /// with `FailImmediately`, after the timeout with `BlockWithTimeout`.
     /// Never with `Block`.
-    handed_back: AtomicU64,
+    pub(crate) handed_back: AtomicU64,
     /// Requests handed back because the shutdown closed the buffer: "try
     /// again later", as `PipelineError::Closed` says to a client.
-    closed_back: AtomicU64,
-    slow_ms: AtomicU64,
-    restarts_seen: AtomicU64,
-    torn_bytes: AtomicU64,
+    pub(crate) closed_back: AtomicU64,
+    pub(crate) slow_ms: AtomicU64,
+    pub(crate) restarts_seen: AtomicU64,
+    pub(crate) torn_bytes: AtomicU64,
 }
 
 /// Runs the service until a signal stops it; returns once it is closed.
@@ -268,7 +268,7 @@ fn update_dead_letters(pipeline: &Pipeline<RealDisk>) {
 /// take the request back at once. A request handed back is not sent again:
 /// the client gave up. The intake tells the generator, through `held`, which
 /// bookings the service holds, so that payments go to real holds.
-fn spawn_load_generator(
+pub(crate) fn spawn_load_generator(
     options: &ServeOptions,
     seed: u64,
     held: std::sync::mpsc::Receiver<BookingId>,
@@ -361,7 +361,7 @@ fn offer(
 /// `max_lag` records wait to be relayed or committed; above that it stops
 /// taking, and the buffer fills: backpressure. Once intake is closed it
 /// records what is left in the buffer, whatever the lag, and returns.
-fn spawn_intake(
+pub(crate) fn spawn_intake(
     options: &ServeOptions,
     mut outbox: OutboxDb,
     buffer: Arc<ProducerBuffer>,
@@ -465,7 +465,7 @@ fn report_recovery(opened: &Opened, counters: &Counters) {
 
 /// Waits for Ctrl-C or SIGTERM: the first starts the graceful shutdown, the
 /// second ends the process at once (exit code 130).
-async fn watch_signals(stopping: Arc<AtomicBool>) {
+pub(crate) async fn watch_signals(stopping: Arc<AtomicBool>) {
     let mut terminate =
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(signal) => Some(signal),
@@ -547,7 +547,7 @@ fn spawn_status_writer(
 }
 
 /// The mode as the status file and `--backpressure` name it.
-fn mode_name(mode: BackpressureMode) -> &'static str {
+pub(crate) fn mode_name(mode: BackpressureMode) -> &'static str {
     match mode {
         BackpressureMode::Block => "block",
         BackpressureMode::BlockWithTimeout(_) => "timeout",
@@ -562,13 +562,13 @@ fn mode_name(mode: BackpressureMode) -> &'static str {
 /// - `transient N`: the next N handler calls fail as a dropped connection;
 /// - `duplicates N`: the next N routed events are appended twice;
 /// - `poison N`: the next N routed events get a poison pill before them.
-struct Control {
+pub(crate) struct Control {
     path: PathBuf,
     read_to: u64,
 }
 
 impl Control {
-    fn open(path: &Path) -> Control {
+    pub(crate) fn open(path: &Path) -> Control {
         let read_to = std::fs::metadata(path).map_or(0, |meta| meta.len());
         Control {
             path: path.to_path_buf(),
@@ -576,7 +576,7 @@ impl Control {
         }
     }
 
-    fn apply(&mut self, pipeline: &mut Pipeline<RealDisk>, counters: &Counters) {
+    pub(crate) fn apply(&mut self, pipeline: &mut Pipeline<RealDisk>, counters: &Counters) {
         let Ok(mut file) = std::fs::File::open(&self.path) else {
             return;
         };

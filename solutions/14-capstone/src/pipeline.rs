@@ -381,4 +381,10 @@ impl<D: Disk> Pipeline<D> {
     pub fn faults_mut(&mut self) -> &mut Faults {
         self.handler.faults_mut()
     }
+
+    /// The consumer's handler, for a consumer of another bus (step 15's
+    /// JetStream) that hands it the same events.
+    pub fn handler_mut(&mut self) -> &mut BookingHandler {
+        &mut self.handler
+    }
 }
