@@ -31,8 +31,7 @@ use solution15_bridge::{
 };
 
 use crate::serve::{
-    Control, Counters, ServeError, ServeOptions, mode_name, spawn_intake, spawn_load_generator,
-    watch_signals,
+    Clients, Control, Counters, ServeError, ServeOptions, mode_name, watch_signals,
 };
 use crate::status::{self, State};
 
@@ -156,27 +155,18 @@ async fn serve(options: ServeOptions, servers: String) -> Result<(), JetStreamSe
     let resumed = StreamView::ask(bus.context())
         .await
         .map_or(0, |view| view.end);
-    let (held_tx, held_rx) = std::sync::mpsc::channel();
-    let generator = spawn_load_generator(
-        &options,
-        options.seed.wrapping_add(resumed),
-        held_rx,
-        Arc::clone(&buffer),
-        Arc::clone(&counters),
-        Arc::clone(&intake_open),
-    );
     let intake_db =
         OutboxDb::open(&dir.join(SERVICE_DB), config.db).map_err(PipelineError::Outbox)?;
-    let intake = spawn_intake(
+    let clients = Clients::start(
         &options,
+        options.seed.wrapping_add(resumed),
         intake_db,
-        Arc::clone(&buffer),
+        &buffer,
         pipeline.metrics(),
-        Arc::clone(&counters),
-        Arc::clone(&intake_open),
-        held_tx,
+        &counters,
+        &intake_open,
     );
-    while !stopping.load(Ordering::SeqCst) && !generator.is_finished() && !intake.is_finished() {
+    while !stopping.load(Ordering::SeqCst) && clients.running() {
         control.apply(&mut pipeline, &counters);
         inject(&mut pipeline, &mut outbox, &bus).await?;
         relay_all(&mut outbox, &bus, &pipeline.metrics()).await?;
@@ -189,16 +179,9 @@ async fn serve(options: ServeOptions, servers: String) -> Result<(), JetStreamSe
         tokio::time::sleep(options.tick).await;
     }
 
-    // As on the durable log: stop the generator, close the buffer, and let
-    // the intake record everything the buffer took before draining.
-    intake_open.store(false, Ordering::SeqCst);
-    buffer.close();
-    if generator.join().is_err() {
-        tracing::error!("the load generator panicked; draining anyway");
-    }
-    intake
-        .join()
-        .map_err(|_panic| ServeError::IntakePanicked)??;
+    // As on the durable log: the intake records everything the buffer took
+    // before the drain.
+    clients.stop(&intake_open, &buffer)?;
     tracing::info!("shutdown: intake closed, draining");
     state.store(1, Ordering::SeqCst);
     let relayed = relay_all(&mut outbox, &bus, &pipeline.metrics()).await?;

@@ -165,27 +165,18 @@ async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         .partitions()
         .map(|partition| pipeline.log_end(partition).map_or(0, |end| end.0))
         .sum();
-    let (held_tx, held_rx) = std::sync::mpsc::channel();
-    let generator = spawn_load_generator(
-        &options,
-        options.seed.wrapping_add(resumed),
-        held_rx,
-        Arc::clone(&buffer),
-        Arc::clone(&counters),
-        Arc::clone(&intake_open),
-    );
     let intake_db =
         OutboxDb::open(&dir.join(SERVICE_DB), config.db).map_err(PipelineError::from)?;
-    let intake = spawn_intake(
+    let clients = Clients::start(
         &options,
+        options.seed.wrapping_add(resumed),
         intake_db,
-        Arc::clone(&buffer),
+        &buffer,
         pipeline.metrics(),
-        Arc::clone(&counters),
-        Arc::clone(&intake_open),
-        held_tx,
+        &counters,
+        &intake_open,
     );
-    while !stopping.load(Ordering::SeqCst) && !generator.is_finished() && !intake.is_finished() {
+    while !stopping.load(Ordering::SeqCst) && clients.running() {
         control.apply(&mut pipeline, &counters);
         step(&mut pipeline, &stopping).await?;
         tokio::time::sleep(options.tick).await;
@@ -195,14 +186,7 @@ async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     // the flag, and closing the buffer hands a send that waits its request
     // back. What the buffer took is still in it: the intake thread records
     // all of it in the outbox, whatever the lag, before it stops.
-    intake_open.store(false, Ordering::SeqCst);
-    buffer.close();
-    if generator.join().is_err() {
-        tracing::error!("the load generator panicked; draining anyway");
-    }
-    intake
-        .join()
-        .map_err(|_panic| ServeError::IntakePanicked)??;
+    clients.stop(&intake_open, &buffer)?;
     tracing::info!("shutdown: intake closed, draining");
     state.store(1, Ordering::SeqCst);
     let closed = pipeline.shutdown(options.drain).await?;
@@ -260,6 +244,73 @@ fn update_dead_letters(pipeline: &Pipeline<RealDisk>) {
     }
 }
 
+/// The service's clients: the load generator and the intake that records
+/// what it sends, each on a thread of its own, with step 05's producer buffer
+/// between them. Both buses (`serve` and `jetstream`) start and stop them
+/// the same way.
+pub(crate) struct Clients {
+    generator: std::thread::JoinHandle<()>,
+    intake: std::thread::JoinHandle<Result<(), ServeError>>,
+}
+
+impl Clients {
+    /// Starts both threads; `seed` is the generator's (moved on by what the
+    /// log already holds, so a restart does not ask for the same seats).
+    pub(crate) fn start(
+        options: &ServeOptions,
+        seed: u64,
+        intake_db: OutboxDb,
+        buffer: &Arc<ProducerBuffer>,
+        metrics: Arc<Metrics>,
+        counters: &Arc<Counters>,
+        intake_open: &Arc<AtomicBool>,
+    ) -> Clients {
+        let (held_tx, held_rx) = std::sync::mpsc::channel();
+        let generator = spawn_load_generator(
+            options,
+            seed,
+            held_rx,
+            Arc::clone(buffer),
+            Arc::clone(counters),
+            Arc::clone(intake_open),
+        );
+        let intake = spawn_intake(
+            options,
+            intake_db,
+            Arc::clone(buffer),
+            metrics,
+            Arc::clone(counters),
+            Arc::clone(intake_open),
+            held_tx,
+        );
+        Clients { generator, intake }
+    }
+
+    /// `false` once either thread has ended (the intake on an error).
+    pub(crate) fn running(&self) -> bool {
+        !self.generator.is_finished() && !self.intake.is_finished()
+    }
+
+    /// Stops intake: the generator sends nothing more once it sees the
+    /// flag, and closing the buffer hands a waiting send its request back.
+    /// What the buffer took is still in it: the intake records all of it in
+    /// the outbox, whatever the lag, before it returns.
+    pub(crate) fn stop(
+        self,
+        intake_open: &AtomicBool,
+        buffer: &ProducerBuffer,
+    ) -> Result<(), ServeError> {
+        intake_open.store(false, Ordering::SeqCst);
+        buffer.close();
+        if self.generator.join().is_err() {
+            tracing::error!("the load generator panicked; draining anyway");
+        }
+        self.intake
+            .join()
+            .map_err(|_panic| ServeError::IntakePanicked)?
+    }
+}
+
 /// Starts the load generator: the clients of the service, on a thread of
 /// their own, so that requests keep coming while the pipeline is busy in a
 /// slow round (as they would from real clients). Each request goes into the
@@ -268,7 +319,7 @@ fn update_dead_letters(pipeline: &Pipeline<RealDisk>) {
 /// take the request back at once. A request handed back is not sent again:
 /// the client gave up. The intake tells the generator, through `held`, which
 /// bookings the service holds, so that payments go to real holds.
-pub(crate) fn spawn_load_generator(
+fn spawn_load_generator(
     options: &ServeOptions,
     seed: u64,
     held: std::sync::mpsc::Receiver<BookingId>,
@@ -361,7 +412,7 @@ fn offer(
 /// `max_lag` records wait to be relayed or committed; above that it stops
 /// taking, and the buffer fills: backpressure. Once intake is closed it
 /// records what is left in the buffer, whatever the lag, and returns.
-pub(crate) fn spawn_intake(
+fn spawn_intake(
     options: &ServeOptions,
     mut outbox: OutboxDb,
     buffer: Arc<ProducerBuffer>,

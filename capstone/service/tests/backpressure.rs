@@ -14,8 +14,11 @@
 
 use std::io::Write as _;
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+mod common;
+use common::{wait_exit, wait_for};
 
 const CAPSTONE: &str = env!("CARGO_BIN_EXE_capstone");
 
@@ -57,32 +60,6 @@ fn counter_in(text: &str, name: &str) -> Option<u64> {
         let (key, value) = line.split_once(' ')?;
         (key == name).then(|| value.parse().ok())?
     })
-}
-
-fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(
-            started.elapsed() < limit,
-            "gave up after {limit:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn wait_exit(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("the child's status") {
-            return status;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the service did not exit within {limit:?} {what}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn control(dir: &Path, command: &str) {

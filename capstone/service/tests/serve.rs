@@ -4,11 +4,14 @@
 use std::collections::HashSet;
 use std::io::Write as _;
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 use solution14_capstone::{CapstoneConfig, Pipeline, RealDisk};
+
+mod common;
+use common::{signal, wait_exit, wait_for};
 
 const CAPSTONE: &str = env!("CARGO_BIN_EXE_capstone");
 
@@ -33,13 +36,6 @@ fn serve_logging(dir: &Path, extra: &[&str], rust_log: &str) -> Child {
         .expect("capstone serve starts")
 }
 
-fn signal(child: &Child, signal: libc::c_int) {
-    let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
-    // SAFETY: kill(2) on our own unreaped child has no memory effects here.
-    let sent = unsafe { libc::kill(pid, signal) };
-    assert_eq!(sent, 0, "the signal could not be sent to the service");
-}
-
 /// The counter `name` of the status file, once the file exists.
 fn counter(dir: &Path, name: &str) -> Option<u64> {
     let text = std::fs::read_to_string(dir.join("status")).ok()?;
@@ -47,32 +43,6 @@ fn counter(dir: &Path, name: &str) -> Option<u64> {
         let (key, value) = line.split_once(' ')?;
         (key == name).then(|| value.parse().ok())?
     })
-}
-
-fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(
-            started.elapsed() < limit,
-            "gave up after {limit:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn wait_exit(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("the child's status") {
-            return status;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the service did not exit within {limit:?} {what}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Confirmed bookings of a database, opened read-only.
