@@ -1,6 +1,6 @@
 //! The checker: judges a [`History`] against a model of what must have
-//! happened, FACTS.md invariants 1-11, in the spirit of Jepsen's Kafka
-//! workload (lost writes, inconsistent offsets, duplicates, non-monotonic
+//! happened (the workshop's invariants 1-11, listed in chapter 14's "The
+//! seeded fault-injection run"), in the spirit of Jepsen's Kafka workload (lost writes, inconsistent offsets, duplicates, non-monotonic
 //! offsets) and Maelstrom's.
 //!
 //! It never asks the pipeline anything: no log, no database, no commit

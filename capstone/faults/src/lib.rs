@@ -1,6 +1,7 @@
 //! Step 14's seeded fault-injection run: a deterministic simulation of the
 //! whole pipeline in one process, and a checker that judges each schedule's
-//! recorded history against FACTS.md invariants 1-11.
+//! recorded history against the workshop's invariants 1-11
+//! (listed in chapter 14, "The seeded fault-injection run").
 //!
 //! - [`wiring`]: the pipeline built from the reference solutions of steps
 //!   05-13, with the faults of a schedule injected between their calls.
