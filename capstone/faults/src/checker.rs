@@ -1,7 +1,8 @@
 //! The checker: judges a [`History`] against a model of what must have
 //! happened (the workshop's invariants 1-11, listed in chapter 14's "The
-//! seeded fault-injection run"), in the spirit of Jepsen's Kafka workload (lost writes, inconsistent offsets, duplicates, non-monotonic
-//! offsets) and Maelstrom's.
+//! seeded fault-injection run"), in the spirit of Jepsen's Kafka workload
+//! (lost writes, inconsistent offsets, duplicates, non-monotonic offsets) and
+//! Maelstrom's.
 //!
 //! It never asks the pipeline anything: no log, no database, no commit
 //! store. A bug that corrupts the pipeline's own state cannot also convince
