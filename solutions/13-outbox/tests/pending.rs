@@ -23,8 +23,16 @@ fn unsent_gives_the_oldest_rows_first_and_no_more_than_asked() {
         "unsent(3) must give the three oldest rows, in the order they were \
          recorded, with their events and ids"
     );
-    assert_eq!(db.unsent(10).expect("readable").len(), 5);
-    assert!(db.unsent(0).expect("readable").is_empty());
+    assert_eq!(
+        db.unsent(10).expect("readable").len(),
+        5,
+        "unsent(10) with 5 unsent rows must return all 5: the limit is an \
+         upper bound"
+    );
+    assert!(
+        db.unsent(0).expect("readable").is_empty(),
+        "unsent(0) must return no row (LIMIT 0), not all rows"
+    );
 }
 
 #[test]
@@ -126,7 +134,10 @@ fn a_row_that_does_not_decode_is_a_typed_error_and_nothing_is_handed_out() {
             Position(2),
             "the error must name the bad row's position"
         ),
-        other => panic!("expected OutboxError::BadRow, got {other:?}"),
+        other => panic!(
+            "expected OutboxError::BadRow, got {other:?}: decode each payload \
+             with decode_row, which returns BadRow with the position"
+        ),
     }
     assert_cause_not_repeated(&error, 2);
     assert_eq!(

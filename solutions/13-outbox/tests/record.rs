@@ -21,7 +21,8 @@ fn a_request_commits_the_hold_and_its_event_together() {
     assert!(
         matches!(db.state(booking_id), Ok(BookingState::Held { .. })),
         "after record, the booking must be held: the state change is \
-         committed"
+         committed; got {:?}",
+        db.state(booking_id)
     );
     let all = rows(&db);
     assert_eq!(
@@ -74,7 +75,12 @@ fn each_row_holds_the_wire_bytes_of_its_event_with_its_id() {
         .other_connection()
         .query_row("SELECT event_id FROM outbox", [], |r| r.get(0))
         .expect("the outbox has one row");
-    assert_eq!(event_id, row.event.id.to_string());
+    assert_eq!(
+        event_id,
+        row.event.id.to_string(),
+        "the outbox.event_id column must be the event id as UUID text \
+         (event.id.to_string()), the same id as in the payload"
+    );
 }
 
 #[test]
@@ -108,14 +114,23 @@ fn a_hold_on_a_taken_seat_writes_neither_booking_nor_row() {
     let refused = db.record(&second);
     match &refused {
         Err(OutboxError::SeatTaken { seat_id }) => {
-            assert_eq!(seat_id.as_str(), "A1");
+            assert_eq!(
+                seat_id.as_str(),
+                "A1",
+                "SeatTaken must name the seat that was taken"
+            );
         }
         other => panic!(
             "a second hold on seat A1 must be OutboxError::SeatTaken, got \
              {other:?}"
         ),
     }
-    assert_eq!(db.state(late).ok(), Some(BookingState::Empty));
+    assert_eq!(
+        db.state(late).ok(),
+        Some(BookingState::Empty),
+        "the refused hold's booking must not be stored: the SeatTaken error \
+         must roll back the whole transaction"
+    );
     assert_eq!(
         rows(&db).len(),
         1,

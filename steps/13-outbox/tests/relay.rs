@@ -6,8 +6,8 @@ mod common;
 use std::collections::HashSet;
 
 use common::{
-    P0, Rng, TestDb, batches, open_log, published, record_requests, requested,
-    rows, sent_count,
+    P0, Rng, TestDb, batches, batches_in, open_log, open_log_with_partitions,
+    published, record_requests, requested, rows, sent_count,
 };
 use step13_outbox::{
     BookingDb, BookingState, EventId, Handled, IdempotentProducer,
@@ -121,7 +121,12 @@ fn a_pass_takes_no_more_than_max_in_flight_rows() {
         "after 10 rows in passes of 3 the relay must be idle, got {pass:?}: \
          does unsent skip the rows marked sent?"
     );
-    assert_eq!(ids(&published(&log)), row_ids(&recorded));
+    assert_eq!(
+        ids(&published(&log)),
+        row_ids(&recorded),
+        "the log must hold every recorded event once, in outbox order, with \
+         its recorded id"
+    );
 }
 
 #[test]
@@ -136,7 +141,11 @@ fn a_crash_before_publishing_leaves_the_rows_to_the_next_relay() {
         &log,
         Some(RelayCrash::BeforePublish),
     );
-    assert!(matches!(pass, Ok(Pass::Crashed(RelayCrash::BeforePublish))));
+    assert!(
+        matches!(pass, Ok(Pass::Crashed(RelayCrash::BeforePublish))),
+        "run_once(Some(RelayCrash::BeforePublish)) must stop at that point and \
+         return Ok(Pass::Crashed(BeforePublish)); got {pass:?}"
+    );
     assert!(published(&log).is_empty(), "nothing was published yet");
     assert!(
         rows(&db).iter().all(|(_, sent)| !sent),
@@ -144,11 +153,18 @@ fn a_crash_before_publishing_leaves_the_rows_to_the_next_relay() {
          in between: publish first, then mark"
     );
     let mut relay = Relay::new(config(10));
-    assert!(matches!(
-        relay.run_once(&mut db, &log, None),
-        Ok(Pass::Published { rows: 3, .. })
-    ));
-    assert_eq!(ids(&published(&log)), row_ids(&recorded));
+    let pass = relay.run_once(&mut db, &log, None);
+    assert!(
+        matches!(pass, Ok(Pass::Published { rows: 3, .. })),
+        "a new relay after a crash before the publish must publish the 3 \
+         rows the crashed one left unsent; got {pass:?}"
+    );
+    assert_eq!(
+        ids(&published(&log)),
+        row_ids(&recorded),
+        "the log must hold every recorded event once, in outbox order, with \
+         its recorded id"
+    );
 }
 
 #[test]
@@ -163,7 +179,11 @@ fn a_crash_between_publish_and_mark_gives_a_duplicate_the_consumer_absorbs() {
         &log,
         Some(RelayCrash::AfterPublish),
     );
-    assert!(matches!(pass, Ok(Pass::Crashed(RelayCrash::AfterPublish))));
+    assert!(
+        matches!(pass, Ok(Pass::Crashed(RelayCrash::AfterPublish))),
+        "run_once(Some(RelayCrash::AfterPublish)) must stop at that point and \
+         return Ok(Pass::Crashed(AfterPublish)); got {pass:?}"
+    );
     assert_eq!(published(&log).len(), 3, "the batch reached the log");
     assert!(
         rows(&db).iter().all(|(_, sent)| !sent),
@@ -172,10 +192,13 @@ fn a_crash_between_publish_and_mark_gives_a_duplicate_the_consumer_absorbs() {
          produce returns"
     );
     let mut relay = Relay::new(config(10));
-    assert!(matches!(
-        relay.run_once(&mut db, &log, None),
-        Ok(Pass::Published { rows: 3, .. })
-    ));
+    let pass = relay.run_once(&mut db, &log, None);
+    assert!(
+        matches!(pass, Ok(Pass::Published { rows: 3, .. })),
+        "a new relay after a crash between publish and mark must publish the \
+         3 unmarked rows again (the log already has them) and mark them; got \
+         {pass:?}"
+    );
     let events = published(&log);
     assert_eq!(
         ids(&events),
@@ -210,12 +233,19 @@ fn a_crash_after_the_mark_publishes_nothing_again() {
         &log,
         Some(RelayCrash::AfterMark),
     );
-    assert!(matches!(pass, Ok(Pass::Crashed(RelayCrash::AfterMark))));
+    assert!(
+        matches!(pass, Ok(Pass::Crashed(RelayCrash::AfterMark))),
+        "run_once(Some(RelayCrash::AfterMark)) must stop at that point and \
+         return Ok(Pass::Crashed(AfterMark)); got {pass:?}"
+    );
     let mut relay = Relay::new(config(10));
-    assert!(matches!(
-        relay.run_once(&mut db, &log, None),
-        Ok(Pass::Idle)
-    ));
+    let pass = relay.run_once(&mut db, &log, None);
+    assert!(
+        matches!(pass, Ok(Pass::Idle)),
+        "a new relay after a crash after the mark must find no unsent row and \
+         return Ok(Pass::Idle): the rows were published and marked; got \
+         {pass:?}"
+    );
     assert_eq!(published(&log).len(), 3, "no duplicate after the mark");
 }
 
@@ -334,6 +364,37 @@ fn a_publish_the_log_refuses_marks_nothing_and_is_sent_again_later() {
         "the log must hold each row's event once, with its recorded id"
     );
     assert_eq!(sent_count(&test), 2, "both rows are marked sent now");
+}
+
+#[test]
+fn the_relay_publishes_to_its_configured_partition() {
+    let test = TestDb::new();
+    let mut db = test.open();
+    let recorded = record_requests(&mut db, 3);
+    let disk = SimDisk::new(10);
+    let log = open_log_with_partitions(&disk, 2);
+    let mut relay = Relay::new(RelayConfig {
+        partition: Partition(1),
+        ..config(10)
+    });
+    let pass = relay.run_once(&mut db, &log, None);
+    assert!(
+        matches!(pass, Ok(Pass::Published { rows: 3, .. })),
+        "one pass publishes the three unsent rows, got {pass:?}"
+    );
+    let in_partition = |partition| -> Vec<EventId> {
+        batches_in(&log, partition)
+            .into_iter()
+            .flat_map(|batch| batch.events)
+            .map(|event| event.id)
+            .collect()
+    };
+    assert_eq!(
+        (in_partition(Partition(1)), in_partition(P0)),
+        (row_ids(&recorded), Vec::new()),
+        "(partition 1, partition 0): the relay must build and produce its \
+         batch for self.config.partition, not partition 0"
+    );
 }
 
 #[test]

@@ -118,8 +118,16 @@ pub fn log_dir() -> &'static Path {
 /// Step 11's idempotent log on step 10's simulated disk, opened (or opened
 /// again after a crash) from `disk`.
 pub fn open_log(disk: &SimDisk) -> IdempotentLog<SimDisk> {
+    open_log_with_partitions(disk, 1)
+}
+
+/// As [`open_log`], with `partition_count` partitions.
+pub fn open_log_with_partitions(
+    disk: &SimDisk,
+    partition_count: u32,
+) -> IdempotentLog<SimDisk> {
     let config = LogConfig {
-        partition_count: 1,
+        partition_count,
         segment_bytes: 1 << 20,
         fsync: FsyncPolicy::EveryRecord,
     };
@@ -131,9 +139,17 @@ pub fn open_log(disk: &SimDisk) -> IdempotentLog<SimDisk> {
 
 /// The batches in partition 0 of the log, in order.
 pub fn batches(log: &IdempotentLog<SimDisk>) -> Vec<ProducerBatch> {
+    batches_in(log, P0)
+}
+
+/// The batches in `partition` of the log, in order.
+pub fn batches_in(
+    log: &IdempotentLog<SimDisk>,
+    partition: Partition,
+) -> Vec<ProducerBatch> {
     let records = log
         .durable()
-        .read(P0, Offset(0), usize::MAX)
+        .read(partition, Offset(0), usize::MAX)
         .unwrap_or_else(|e| panic!("reading the log failed: {e} ({e:?})"));
     records
         .iter()
