@@ -164,11 +164,13 @@ fn retries_and_dead_letters_are_counted_and_committed_past() {
         service.pipeline.faults_mut().transient = 2;
         let mut retries = 0;
         let mut dead_lettered = 0;
+        let mut processed = 0;
         for partition in (0..PARTITIONS).map(Partition) {
             let round =
                 service.pipeline.consume(partition).await.expect("a round");
             retries += round.retries;
             dead_lettered += round.dead_lettered;
+            processed += round.processed;
             let end = service.pipeline.log_end(partition).expect("a partition");
             let committed = service.pipeline.committed(partition);
             assert!(
@@ -192,8 +194,19 @@ fn retries_and_dead_letters_are_counted_and_committed_past() {
             dead_lettered, 1,
             "the one poison pill must be counted as dead-lettered"
         );
+        assert_eq!(
+            processed, 6,
+            "Round.processed counts handled records only \
+             (report.processed.len()); the dead-lettered pill is counted in \
+             dead_lettered"
+        );
         let metrics = service.pipeline.metrics();
-        assert_eq!(metrics.handled.load(Ordering::Relaxed), 6);
+        assert_eq!(
+            metrics.handled.load(Ordering::Relaxed),
+            6,
+            "the handler must be called for each of the 6 events: run \
+             run_partition with self.handler"
+        );
         assert_eq!(
             metrics.dead_lettered.load(Ordering::Relaxed),
             1,

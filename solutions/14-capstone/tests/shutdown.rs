@@ -14,7 +14,7 @@ use common::{
     patient_config, seat,
 };
 use solution14_capstone::{
-    BookingEvent, BookingId, Partition, PipelineError, UserId,
+    BookingEvent, BookingId, Partition, PipelineError, Record, UserId,
 };
 
 const BUDGET: Duration = Duration::from_secs(5);
@@ -68,7 +68,12 @@ fn shutdown_finishes_everything_that_was_accepted() {
             service.ends(),
             "after a shutdown every partition must be committed at its end"
         );
-        assert_eq!(closed.committed, service.committed());
+        assert_eq!(
+            closed.committed,
+            service.committed(),
+            "Closed.committed must be each partition's committed offset read \
+             after the rounds (self.committed(p)), in partition order"
+        );
         let accepted = early.iter().chain(bookings.iter().skip(1));
         for (n, booking_id) in accepted.enumerate() {
             assert!(
@@ -243,6 +248,38 @@ fn shutdown_returns_the_first_error_it_meets() {
 }
 
 #[test]
+fn a_route_that_fails_stops_the_shutdown() {
+    on_paused_clock(HANG, || async {
+        let mut service = Service::new(28, config());
+        let bookings = service.book(0, 4);
+        // The bookings are in the topic already, ready for a round; the
+        // outbox log's first record is not a batch, so the shutdown's route
+        // fails.
+        service.deliver_outbox();
+        service
+            .pipeline
+            .outbox_log()
+            .durable()
+            .append(Partition(0), Record::new("x", &b"\xff not a batch"[..]))
+            .expect("a raw append to the outbox log");
+        let result = service.pipeline.shutdown(BUDGET).await;
+        assert!(
+            matches!(result, Err(PipelineError::NotABatch { .. })),
+            "the shutdown's route fails on a record that is not a batch: the \
+             shutdown must stop there and return route's error (`route()?`), \
+             not go on to the rounds; got {result:?}"
+        );
+        for (n, booking_id) in bookings.iter().enumerate() {
+            assert!(
+                !service.is_held(*booking_id),
+                "route failed, and an error stops the shutdown at once: no \
+                 round may run after it, but booking {n} was handled"
+            );
+        }
+    });
+}
+
+#[test]
 fn a_round_that_fails_during_shutdown_is_an_error() {
     on_paused_clock(HANG, || async {
         let mut service = Service::new(26, config());
@@ -291,7 +328,9 @@ fn everything_committed_at_shutdown_survives_a_power_cut() {
         assert_eq!(
             service.committed(),
             closed.committed,
-            "committed offsets are synced as they are stored"
+            "after the power cut the committed offsets differ from what \
+             shutdown reported: commit with Pipeline::commit and read \
+             Closed.committed after the rounds"
         );
         for (partition, (end, committed)) in
             service.ends().iter().zip(&closed.committed).enumerate()

@@ -111,7 +111,12 @@ fn a_second_route_moves_only_what_is_new() {
         "a route with nothing new must move nothing: it starts at the \
          committed position (routed_to), not at 0"
     );
-    assert_eq!(service.ends(), ends, "nothing new, nothing appended");
+    assert_eq!(
+        service.ends(),
+        ends,
+        "a second route with nothing new appended records to the topic: \
+         start each read at routed_to()"
+    );
 
     service.book(5, 3);
     service.pipeline.relay_all().expect("the relay publishes");
@@ -173,8 +178,10 @@ fn a_batch_that_is_not_a_batch_is_an_error() {
         .append(Partition(0), Record::new("x", &b"\xff not a batch"[..]))
         .expect("a raw append to the outbox log");
     let (service, moved) = route(service);
-    let error =
-        moved.expect_err("a record of the outbox log that is not a batch");
+    let error = moved.expect_err(
+        "route returned Ok, but outbox record 0 is not a ProducerBatch: \
+         return PipelineError::NotABatch { offset }",
+    );
     assert!(
         matches!(
             error,
@@ -214,7 +221,10 @@ fn a_long_outbox_log_is_routed_in_full_to_any_partition_count() {
     for partition in (0..partitions).map(Partition) {
         for (offset, event) in service.topic(partition) {
             let event = event.unwrap_or_else(|| {
-                panic!("partition {partition} offset {offset} is not an event")
+                panic!(
+                    "partition {partition} offset {offset} is not an event: \
+                     encode with encode_identified (deliver does that)"
+                )
             });
             let want = partition_for(&partition_key(&event.event), partitions)
                 .expect("five partitions");
@@ -282,5 +292,40 @@ fn the_batches_before_a_bad_record_are_moved_and_committed() {
              once: one that is there twice was read twice, so a commit after \
              a read did not point past its last batch (last.offset.next())"
         );
+    }
+}
+
+#[test]
+fn the_batches_before_a_bad_record_survive_a_power_cut() {
+    // A topic that never syncs on its own: only route's sync makes the
+    // events before the bad record durable. One event per batch, so the
+    // bad record is at offset 20, in the second read, after four good
+    // batches of that read.
+    for seed in 0..8 {
+        let mut config = never_fsync();
+        config.relay_batch = 1;
+        let mut service = Service::new(100 + seed, config);
+        service.book(0, 20);
+        service.pipeline.relay_all().expect("the relay publishes");
+        service
+            .pipeline
+            .outbox_log()
+            .durable()
+            .append(Partition(0), Record::new("x", &b"\xff not a batch"[..]))
+            .expect("a raw append to the outbox log");
+        let want = service.outbox_ids();
+        let (service, moved) = route(service);
+        moved.expect_err(
+            "route must stop with an error at the record that is not a batch",
+        );
+        let copies = service.topic_after_power_cut();
+        for id in &want {
+            assert!(
+                copies.contains_key(id),
+                "route committed the bad record's offset before syncing the \
+                 topic: after the power cut event {id} is gone and routed_to \
+                 already points past it"
+            );
+        }
     }
 }

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use solution14_capstone::{
-    BookingEvent, BookingId, CapstoneConfig, EventId, FsyncPolicy,
-    IdentifiedEvent, Offset, Partition, Pipeline, SeatId, SimDisk, UserId,
-    decode_identified, partition_for, partition_key,
+    BookingEvent, BookingId, CapstoneConfig, DurableLog, EventId, FsyncPolicy,
+    IdentifiedEvent, LogConfig, Offset, Partition, Pipeline, SeatId, SimDisk,
+    TOPIC_DIR, UserId, decode_identified, partition_for, partition_key,
 };
 
 /// Three partitions: enough for bookings to spread, few enough to read.
@@ -81,6 +81,34 @@ impl Service {
             config,
             pipeline,
         }
+    }
+
+    /// A power cut, then the topic alone, opened again the way
+    /// `Pipeline::open` opens it, and how many times each event id is in it:
+    /// for a test whose outbox log holds a record the whole pipeline refuses
+    /// to open again.
+    pub fn topic_after_power_cut(self) -> HashMap<EventId, usize> {
+        self.disk.crash();
+        let config = LogConfig {
+            partition_count: self.config.partitions,
+            segment_bytes: 1024 * 1024,
+            fsync: self.config.fsync,
+        };
+        let path = self.dir.path().join(TOPIC_DIR);
+        let (topic, _) = DurableLog::open(self.disk.clone(), &path, config)
+            .expect("the topic opens again after a power cut");
+        let mut copies = HashMap::new();
+        for partition in (0..self.config.partitions).map(Partition) {
+            let records = topic
+                .read(partition, Offset(0), usize::MAX)
+                .expect("the topic reads");
+            for stored in records {
+                if let Ok(event) = decode_identified(&stored.record.value) {
+                    *copies.entry(event.id).or_default() += 1;
+                }
+            }
+        }
+        copies
     }
 
     /// Takes `count` requests for new seats (from `first` on) and returns
