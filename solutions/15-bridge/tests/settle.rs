@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    PERMANENT_REASON, Scripted, TEST_CONSUMER, config, count,
+    PERMANENT_REASON, Scripted, TEST_CONSUMER, TRANSIENT_REASON, config, count,
     deliver_until_idle, fetch_now, first_dead_letter_header, fresh_seat,
     permanent, policy, publish_raw, requested, rng, server, streams,
     test_consumer, transient,
@@ -66,6 +66,12 @@ fn a_transient_failure_is_terminated_when_the_attempts_are_spent() {
         "the third failed delivery of three allowed is dead-lettered, not \
          NAKed again, got {reply:?}"
     );
+    assert!(
+        matches!(&reply, Reply::Term { reason }
+            if reason.contains(TRANSIENT_REASON)),
+        "the TERM's reason must carry the handler's error (its Display, \
+         which includes the reason \"{TRANSIENT_REASON}\"), got {reply:?}"
+    );
 }
 
 #[test]
@@ -86,6 +92,35 @@ fn an_event_of_an_unknown_booking_waits_like_a_retry_and_is_bounded_too() {
     assert!(
         matches!(late, Reply::Term { .. }),
         "after max_attempts deliveries it is dead-lettered, got {late:?}"
+    );
+}
+
+#[test]
+fn an_event_of_an_unknown_booking_is_naked_until_the_last_attempt() {
+    let policy = policy(5);
+    let seed = 11;
+    for delivered in 1..5 {
+        let error = HandlerError::NotRequestedYet {
+            booking_id: BookingId::new(),
+        };
+        let reply = reply_for(Err(error), delivered, &policy, &mut rng(seed));
+        assert_eq!(
+            reply,
+            Reply::Nak {
+                delay: policy.delay(delivered, &mut rng(seed))
+            },
+            "NotRequestedYet on delivery {delivered} of 5 must be NAKed with \
+             policy.delay({delivered}) while attempts remain"
+        );
+    }
+    let error = HandlerError::NotRequestedYet {
+        booking_id: BookingId::new(),
+    };
+    let last = reply_for(Err(error), 5, &policy, &mut rng(seed));
+    assert!(
+        matches!(last, Reply::Term { .. }),
+        "NotRequestedYet on delivery 5 of 5 must be dead-lettered (TERM): \
+         no attempt remains, got {last:?}"
     );
 }
 
@@ -160,7 +195,12 @@ async fn the_redelivery_waits_for_the_nak_delay() {
     let mut handler = Scripted::failing(transient(), 1);
     deliver_until_idle(&jetstream, &consumer, &mut handler, &config, seed)
         .await;
-    assert_eq!(handler.calls.len(), 2, "one failure, one success");
+    assert_eq!(
+        handler.calls.len(),
+        2,
+        "the failed delivery must be NAKed and come back once: handler \
+         called twice"
+    );
     let waited = handler.calls[1].1.duration_since(handler.calls[0].1);
     assert!(
         waited + Duration::from_millis(20) >= want,
@@ -186,11 +226,16 @@ async fn a_permanent_failure_is_dead_lettered_and_never_delivered_again() {
         1,
         "retrying a permanent failure cannot help: one attempt only"
     );
-    assert_eq!(consumed.dead_lettered, 1, "it is given up on");
+    assert_eq!(
+        consumed.dead_lettered, 1,
+        "a permanent failure must be answered Reply::Term (after_failure \
+         gives DeadLetter)"
+    );
     assert_eq!(
         count(&jetstream, DEAD_LETTERS).await,
         1,
-        "a terminated event is kept in the dead-letter stream first"
+        "a terminated event is kept in the dead-letter stream first: call \
+         store_dead_letter before ack_with(AckKind::Term)"
     );
     assert_eq!(
         progress_of(&consumer).await,
@@ -273,6 +318,51 @@ async fn an_ack_the_server_did_not_confirm_is_an_error() {
 }
 
 #[tokio::test]
+async fn a_nak_that_cannot_be_sent_is_an_error() {
+    let server = server();
+    let config = config(3);
+    let (jetstream, _) = setup(&server, &config).await;
+    let (_, event) = requested(&fresh_seat());
+    publish_raw(&jetstream, &event).await;
+    // The message is fetched on a connection of its own, which is closed
+    // below. (Killing the server, as for the ACK, would not do: a NAK is
+    // not confirmed, and the client keeps it for a reconnect.)
+    let client = async_nats::connect(server.url())
+        .await
+        .expect("a second connection");
+    let own = jetstream::new(client.clone());
+    let stream = own.get_stream(STREAM).await.expect("the stream");
+    let consumer: PullConsumer = stream
+        .get_consumer(TEST_CONSUMER)
+        .await
+        .expect("the test consumer");
+    let out = fetch_now(&consumer, 1).await;
+    assert_eq!(out.len(), 1, "the event is delivered");
+    client
+        .drain()
+        .await
+        .expect("draining the second connection");
+    let closed = async {
+        while client.publish("probe", "".into()).await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), closed)
+        .await
+        .expect("a drained connection refuses to send within 5 s");
+    let mut handler = Scripted::failing(transient(), 1);
+    let reply =
+        deliver(&own, &out[0], &mut handler, &config.retry, &mut rng(1)).await;
+    assert_eq!(handler.calls.len(), 1, "the handler fails the event once");
+    assert!(
+        matches!(reply, Err(BusError::Reply { sequence: 1, .. })),
+        "every answer (ACK, NAK, TERM) that does not reach the server is \
+         BusError::Reply: a NAK that could not be sent must not be \
+         reported as sent, got {reply:?}"
+    );
+}
+
+#[tokio::test]
 async fn bytes_that_are_not_an_event_are_dead_lettered_without_the_handler() {
     let server = server();
     let config = config(3);
@@ -329,7 +419,8 @@ async fn an_event_whose_dead_letter_cannot_be_stored_is_not_terminated() {
     .await;
     assert!(
         matches!(reply, Err(BusError::DeadLetter { .. })),
-        "a dead letter that could not be stored is an error, got {reply:?}"
+        "a dead letter that could not be stored is an error: propagate \
+         store_dead_letter's error with ? and do not TERM, got {reply:?}"
     );
     // The dead-letter stream is back; the event must come back too.
     jetstream

@@ -48,12 +48,18 @@ fn the_consumer_is_durable_with_explicit_acks_and_the_configured_bounds() {
         AckPolicy::Explicit,
         "every message is acked on its own, after its transaction committed"
     );
-    assert_eq!(got.ack_wait, config.ack_wait, "AckWait from the config");
+    assert_eq!(
+        got.ack_wait, config.ack_wait,
+        "ack_wait must be config.ack_wait (7 s here), not the server default"
+    );
     assert_eq!(
         got.max_deliver, 6,
         "MaxDeliver is the retry policy's max_attempts"
     );
-    assert_eq!(got.max_ack_pending, 9, "MaxAckPending from the config");
+    assert_eq!(
+        got.max_ack_pending, 9,
+        "max_ack_pending must be config.max_ack_pending as i64 (9 here)"
+    );
 }
 
 #[tokio::test]
@@ -65,11 +71,17 @@ async fn an_unanswered_delivery_comes_back_after_ack_wait() {
     publish_events(&jetstream, 1).await;
     let first = fetch_now(&consumer, 10).await;
     assert_eq!(first.len(), 1, "the message is delivered");
-    assert_eq!(sequence_and_delivered(&first[0]), (1, 1), "first delivery");
+    assert_eq!(
+        sequence_and_delivered(&first[0]),
+        (1, 1),
+        "the first delivery of message 1 is (stream sequence 1, delivered 1)"
+    );
     // No answer: as if the service crashed while handling it.
     assert!(
         fetch_now(&consumer, 10).await.is_empty(),
-        "before AckWait the message is still out with the first delivery"
+        "before AckWait the message is still out with the first delivery; \
+         it came back at once: use AckPolicy::Explicit and ack_wait = \
+         config.ack_wait"
     );
     tokio::time::sleep(Duration::from_millis(400)).await;
     let again = fetch_now(&consumer, 10).await;

@@ -23,7 +23,11 @@ async fn a_published_event_is_stored_with_its_id_as_nats_msg_id() {
     let published = published.unwrap_or_else(|e| {
         panic!("publishing to a running server must work: {e} ({e:?})")
     });
-    assert!(!published.duplicate, "a new event id is not a duplicate");
+    assert!(
+        !published.duplicate,
+        "a new event id is not a duplicate: take duplicate from the awaited \
+         PublishAck"
+    );
     let all = read_all(&jetstream).await;
     assert_eq!(all.len(), 1, "one publish stores one message");
     let (_, id, payload) = &all[0];
@@ -67,7 +71,8 @@ async fn the_server_drops_a_repeated_event_id_and_answers_with_the_first_place()
     );
     assert_eq!(
         again.position, first.position,
-        "a duplicate is answered with the sequence of the first copy"
+        "a duplicate is answered with the sequence of the first copy: \
+         position = Offset(ack.sequence)"
     );
 }
 

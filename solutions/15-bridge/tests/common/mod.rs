@@ -161,9 +161,12 @@ impl Handler for Scripted {
     }
 }
 
+/// The reason text of [`transient`]'s error.
+pub const TRANSIENT_REASON: &str = "the database is busy (a test)";
+
 pub fn transient() -> HandlerError {
     HandlerError::Transient {
-        reason: "the database is busy (a test)".to_owned(),
+        reason: TRANSIENT_REASON.to_owned(),
     }
 }
 
