@@ -1,0 +1,1 @@
+//! Step 16 (work in progress).
