@@ -43,7 +43,9 @@ pub use consume::{
 };
 pub use error::KafkaBusError;
 pub use kafka_bus::{KafkaBus, StoredRecord, create_topics, read_topic};
-pub use produce::{EVENT_ID_HEADER, key_of, producer_config, publish};
+pub use produce::{
+    EVENT_ID_HEADER, key_of, producer_config, publish, publish_error,
+};
 pub use settle::{
     DEAD_ATTEMPTS, DEAD_OFFSET, DEAD_PARTITION, DEAD_REASON, Reply, Settled,
     deliver, publish_dead_letter, reply_for,

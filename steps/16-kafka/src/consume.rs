@@ -38,7 +38,9 @@ pub fn consumer_config(config: &KafkaConfig) -> ClientConfig {
 /// Commits `message` as handled, once its effect is stored: the group's
 /// committed offset of its partition becomes the NEXT offset to read
 /// (`message.offset() + 1`), as in step 09. The commit is synchronous: it
-/// returns once the broker has stored it, or with the broker's error.
+/// returns once the broker has stored it, or with the broker's error. While
+/// no broker answers, it waits (librdkafka keeps looking for the group's
+/// coordinator): nothing after the commit runs before the commit is stored.
 pub fn commit_after(
     consumer: &StreamConsumer,
     message: &impl Message,

@@ -140,6 +140,8 @@ impl Setup {
 #[tokio::test]
 async fn a_handled_record_is_committed_after_the_handler_ran() {
     let setup = setup(3).await;
+    // The second record of the partition, at offset 1.
+    let _first = setup.one_event().await;
     let message = setup.one_event().await;
     let mut handler = Scripted::succeeding();
     // From inside the handler: what the group has committed at that moment.
@@ -168,14 +170,14 @@ async fn a_handled_record_is_committed_after_the_handler_ran() {
     );
     assert_eq!(
         committed(&setup.config),
-        vec![Some(1)],
-        "once handled, the record is committed: offset 0 handled, the \
-         group's committed offset is 1 (commit_after)"
+        vec![Some(2)],
+        "once handled, the record is committed: offset 1 handled, the \
+         group's committed offset is 2 (commit_after)"
     );
     assert_eq!(
         handler.offsets,
-        vec![0],
-        "the handler gets the record's offset (0 here): step 11 stores it"
+        vec![1],
+        "the handler gets the record's offset (1 here): step 11 stores it"
     );
 }
 
@@ -366,17 +368,17 @@ async fn a_dead_letter_that_cannot_be_published_is_an_error_and_no_commit() {
         &mut rng(1),
     )
     .await;
+    assert!(
+        matches!(settled, Err(KafkaBusError::DeadLetter { .. })),
+        "the dead letter's failure must come back as \
+         KafkaBusError::DeadLetter (propagate publish_dead_letter's error \
+         with ?), not be swallowed, got {settled:?}"
+    );
     assert_eq!(
         committed(&setup.config),
         vec![None],
         "a record whose dead letter was not stored must not be committed: \
          it would be lost. Publish the dead letter first (and wait for the \
          broker), commit after"
-    );
-    assert!(
-        matches!(settled, Err(KafkaBusError::DeadLetter { .. })),
-        "the dead letter's failure must come back as \
-         KafkaBusError::DeadLetter (propagate publish_dead_letter's error \
-         with ?), not be swallowed, got {settled:?}"
     );
 }
