@@ -150,10 +150,20 @@ pub fn partition_number(partition: u32) -> i32 {
 /// `subscribe`. Commits still go to the group. A join costs a rebalance
 /// (seconds), which only matters when several consumers share the
 /// partitions (`KafkaBus::connect` subscribes).
+///
+/// It asks for the topic's metadata first: a partition assigned before the
+/// client knows its leader waits 500 ms (librdkafka's fixed backoff) before
+/// the client looks up where to start reading.
 pub fn assign_partitions(
     consumer: &StreamConsumer,
     config: &KafkaConfig,
 ) -> Result<(), KafkaBusError> {
+    consumer
+        .fetch_metadata(Some(&config.topic), ASK_WITHIN)
+        .map_err(|source| KafkaBusError::Consume {
+            topic: config.topic.clone(),
+            source,
+        })?;
     let mut partitions = TopicPartitionList::new();
     for partition in 0..config.partitions.get() {
         partitions

@@ -17,11 +17,20 @@ use solution15_bridge::{IdentifiedEvent, encode_identified};
 use crate::broker::TansuBroker;
 use crate::config::KafkaConfig;
 use crate::consume::{ASK_WITHIN, assign_partitions, partition_number};
-use crate::kafka_bus::{StoredRecord, create_topics, read_topic};
+use crate::kafka_bus::{StoredRecord, read_topic};
 use crate::produce::EVENT_ID_HEADER;
 
 /// How long a test waits for a record that should come.
 pub const RECEIVE_WITHIN: Duration = Duration::from_secs(5);
+
+/// `client` with settings for a broker on loopback that a test starts: a
+/// new connection is tried after 10 ms, not librdkafka's 100 ms (it waits
+/// half of that before it connects to a broker it just learned about, and a
+/// test makes several clients).
+pub fn on_loopback(mut client: ClientConfig) -> ClientConfig {
+    client.set("reconnect.backoff.ms", "10");
+    client
+}
 
 /// A fresh broker for one test, stopped when the test ends (or panics).
 /// Without tansu installed, the test fails with the one line that says how
@@ -32,14 +41,19 @@ pub fn broker() -> TansuBroker {
 
 /// The booking topic with `partitions` partitions and its dead-letter
 /// topic on `broker`, and a config that names them (the rest is
-/// `KafkaConfig::new`'s).
-pub async fn topics(broker: &TansuBroker, partitions: u32) -> KafkaConfig {
+/// `KafkaConfig::new`'s). Created with tansu's command line, which is
+/// quicker than an admin client's first connection.
+pub fn topics(broker: &TansuBroker, partitions: u32) -> KafkaConfig {
     let mut config = KafkaConfig::new(broker.address());
     config.partitions = NonZeroU32::new(partitions)
         .unwrap_or_else(|| panic!("a topic has at least one partition"));
-    create_topics(&config)
-        .await
-        .unwrap_or_else(|e| panic!("creating the topics: {e} ({e:?})"));
+    for (topic, partitions) in
+        [(&config.topic, partitions), (&config.dead_letter_topic, 1)]
+    {
+        broker
+            .create_topic(topic, partitions)
+            .unwrap_or_else(|e| panic!("creating the topic {topic}: {e}"));
+    }
     config
 }
 
@@ -47,10 +61,12 @@ pub async fn topics(broker: &TansuBroker, partitions: u32) -> KafkaConfig {
 /// that each exercise is checked on its own: step 03's partitioner, no
 /// waiting.
 pub fn test_producer(config: &KafkaConfig) -> FutureProducer {
-    ClientConfig::new()
+    let mut producer = ClientConfig::new();
+    producer
         .set("bootstrap.servers", &config.bootstrap)
         .set("partitioner", "murmur2_random")
-        .set("linger.ms", "0")
+        .set("linger.ms", "0");
+    on_loopback(producer)
         .create()
         .unwrap_or_else(|e| panic!("a test producer: {e}"))
 }
@@ -59,13 +75,15 @@ pub fn test_producer(config: &KafkaConfig) -> FutureProducer {
 /// config's group, committing by hand only, from the earliest record,
 /// reading every partition (`assign`, no group join).
 pub fn test_consumer(config: &KafkaConfig) -> StreamConsumer {
-    let consumer: StreamConsumer = ClientConfig::new()
+    let mut consumer = ClientConfig::new();
+    consumer
         .set("bootstrap.servers", &config.bootstrap)
         .set("group.id", &config.group)
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
-        .set("fetch.wait.max.ms", "10")
+        .set("fetch.wait.max.ms", "10");
+    let consumer: StreamConsumer = on_loopback(consumer)
         .create()
         .unwrap_or_else(|e| panic!("a test consumer: {e}"));
     assign_partitions(&consumer, config)
@@ -151,10 +169,12 @@ pub async fn record_within(
 /// The group's committed offset of each partition of the booking topic,
 /// asked by a client of its own: `None` where it never committed.
 pub fn committed(config: &KafkaConfig) -> Vec<Option<u64>> {
-    let asker: StreamConsumer = ClientConfig::new()
+    let mut asker = ClientConfig::new();
+    asker
         .set("bootstrap.servers", &config.bootstrap)
         .set("group.id", &config.group)
-        .set("enable.auto.commit", "false")
+        .set("enable.auto.commit", "false");
+    let asker: StreamConsumer = on_loopback(asker)
         .create()
         .unwrap_or_else(|e| panic!("a client to ask for offsets: {e}"));
     let mut asked = TopicPartitionList::new();

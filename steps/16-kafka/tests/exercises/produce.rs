@@ -10,7 +10,7 @@ use step16_kafka::{
     key_of, partition_of, producer_config, publish,
 };
 
-use crate::common::{broker, read_all, requested, topics};
+use crate::common::{broker, on_loopback, read_all, requested, topics};
 
 /// What `producer_config` set `name` to.
 fn setting(config: &KafkaConfig, name: &str) -> Option<String> {
@@ -105,15 +105,17 @@ fn the_key_is_the_booking_id_as_step_03s_partition_key() {
 }
 
 fn producer(config: &KafkaConfig) -> FutureProducer {
-    producer_config(config).create().unwrap_or_else(|e| {
-        panic!("the client refused producer_config's settings: {e}")
-    })
+    on_loopback(producer_config(config))
+        .create()
+        .unwrap_or_else(|e| {
+            panic!("the client refused producer_config's settings: {e}")
+        })
 }
 
 #[tokio::test]
 async fn a_published_event_is_stored_once_with_its_key_id_header_and_bytes() {
     let broker = broker();
-    let config = topics(&broker, 4).await;
+    let config = topics(&broker, 4);
     let producer = producer(&config);
     let (_, event) = requested();
     let published = publish(&producer, &config, &event).await;
@@ -153,7 +155,7 @@ async fn a_published_event_is_stored_once_with_its_key_id_header_and_bytes() {
 #[tokio::test]
 async fn the_broker_stores_each_booking_in_step_03s_partition() {
     let broker = broker();
-    let config = topics(&broker, 4).await;
+    let config = topics(&broker, 4);
     let producer = producer(&config);
     let mut sent = Vec::new();
     for _ in 0..16 {
@@ -189,7 +191,7 @@ async fn the_broker_stores_each_booking_in_step_03s_partition() {
 #[tokio::test]
 async fn publishing_the_same_event_again_stores_a_second_record() {
     let broker = broker();
-    let config = topics(&broker, 1).await;
+    let config = topics(&broker, 1);
     let producer = producer(&config);
     let (_, event) = requested();
     let first = publish(&producer, &config, &event).await;
@@ -212,7 +214,7 @@ async fn publishing_the_same_event_again_stores_a_second_record() {
 #[tokio::test]
 async fn a_full_producer_queue_hands_the_event_back_at_once() {
     let broker = broker();
-    let mut config = topics(&broker, 1).await;
+    let mut config = topics(&broker, 1);
     // Room for one record, which waits 100 ms for more before it is sent.
     config.queue_max_messages = 1;
     config.linger = Duration::from_millis(100);

@@ -101,7 +101,7 @@ struct Setup {
 
 async fn setup(max_attempts: u32) -> Setup {
     let broker = broker();
-    let mut config = topics(&broker, 1).await;
+    let mut config = topics(&broker, 1);
     config.retry = policy(max_attempts);
     let consumer = test_consumer(&config);
     let producer = test_producer(&config);
