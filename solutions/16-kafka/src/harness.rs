@@ -16,7 +16,7 @@ use solution15_bridge::{IdentifiedEvent, encode_identified};
 
 use crate::broker::TansuBroker;
 use crate::config::KafkaConfig;
-use crate::consume::{ASK_WITHIN, assign_partitions, partition_number};
+use crate::consume::{ASK_WITHIN, partition_number};
 use crate::kafka_bus::{StoredRecord, read_topic};
 use crate::produce::EVENT_ID_HEADER;
 
@@ -30,6 +30,37 @@ pub const RECEIVE_WITHIN: Duration = Duration::from_secs(5);
 pub fn on_loopback(mut client: ClientConfig) -> ClientConfig {
     client.set("reconnect.backoff.ms", "10");
     client
+}
+
+/// A client of a test that closes on a thread of its own when the test
+/// drops it: closing a librdkafka client waits for its threads (up to
+/// 100 ms each), and a test has no reason to wait for that. Use it as the
+/// client itself (it dereferences to it).
+pub struct TestClient<T: Send + 'static>(Option<T>);
+
+impl<T: Send + 'static> TestClient<T> {
+    pub fn new(client: T) -> TestClient<T> {
+        TestClient(Some(client))
+    }
+}
+
+impl<T: Send + 'static> std::ops::Deref for TestClient<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match &self.0 {
+            Some(client) => client,
+            None => unreachable!("a TestClient holds its client until dropped"),
+        }
+    }
+}
+
+impl<T: Send + 'static> Drop for TestClient<T> {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            std::thread::spawn(move || drop(client));
+        }
+    }
 }
 
 /// A fresh broker for one test, stopped when the test ends (or panics).
@@ -60,21 +91,22 @@ pub fn topics(broker: &TansuBroker, partitions: u32) -> KafkaConfig {
 /// A producer set up by the test itself (not by `producer_config`), so
 /// that each exercise is checked on its own: step 03's partitioner, no
 /// waiting.
-pub fn test_producer(config: &KafkaConfig) -> FutureProducer {
+pub fn test_producer(config: &KafkaConfig) -> TestClient<FutureProducer> {
     let mut producer = ClientConfig::new();
     producer
         .set("bootstrap.servers", &config.bootstrap)
         .set("partitioner", "murmur2_random")
         .set("linger.ms", "0");
-    on_loopback(producer)
+    let producer = on_loopback(producer)
         .create()
-        .unwrap_or_else(|e| panic!("a test producer: {e}"))
+        .unwrap_or_else(|e| panic!("a test producer: {e}"));
+    TestClient::new(producer)
 }
 
 /// A consumer set up by the test itself (not by `consumer_config`): in the
-/// config's group, committing by hand only, from the earliest record,
-/// reading every partition (`assign`, no group join).
-pub fn test_consumer(config: &KafkaConfig) -> StreamConsumer {
+/// config's group, committing by hand only, reading every partition from
+/// its first record (`assign`, no group join).
+pub fn test_consumer(config: &KafkaConfig) -> TestClient<StreamConsumer> {
     let mut consumer = ClientConfig::new();
     consumer
         .set("bootstrap.servers", &config.bootstrap)
@@ -86,9 +118,26 @@ pub fn test_consumer(config: &KafkaConfig) -> StreamConsumer {
     let consumer: StreamConsumer = on_loopback(consumer)
         .create()
         .unwrap_or_else(|e| panic!("a test consumer: {e}"));
-    assign_partitions(&consumer, config)
-        .unwrap_or_else(|e| panic!("assigning the partitions: {e}"));
+    // From the beginning, not from the group's commits: a test's group is
+    // new, and librdkafka looks up where to start a partition without a
+    // commit only after a 100 ms backoff.
     consumer
+        .fetch_metadata(Some(&config.topic), ASK_WITHIN)
+        .unwrap_or_else(|e| panic!("the topic's metadata: {e}"));
+    let mut partitions = TopicPartitionList::new();
+    for partition in 0..config.partitions.get() {
+        partitions
+            .add_partition_offset(
+                &config.topic,
+                partition_number(partition),
+                rdkafka::Offset::Beginning,
+            )
+            .unwrap_or_else(|e| panic!("a partition to assign: {e}"));
+    }
+    consumer
+        .assign(&partitions)
+        .unwrap_or_else(|e| panic!("assigning the partitions: {e}"));
+    TestClient::new(consumer)
 }
 
 /// Publishes `payload` with `key` to `partition` of `topic` (the
@@ -169,6 +218,13 @@ pub async fn record_within(
 /// The group's committed offset of each partition of the booking topic,
 /// asked by a client of its own: `None` where it never committed.
 pub fn committed(config: &KafkaConfig) -> Vec<Option<u64>> {
+    committed_by(&asker(config), config)
+}
+
+/// A client in the config's group that only asks where the group stands
+/// (with [`committed_by`]): its first question takes a few milliseconds
+/// more than later ones.
+pub fn asker(config: &KafkaConfig) -> TestClient<StreamConsumer> {
     let mut asker = ClientConfig::new();
     asker
         .set("bootstrap.servers", &config.bootstrap)
@@ -177,11 +233,20 @@ pub fn committed(config: &KafkaConfig) -> Vec<Option<u64>> {
     let asker: StreamConsumer = on_loopback(asker)
         .create()
         .unwrap_or_else(|e| panic!("a client to ask for offsets: {e}"));
+    TestClient::new(asker)
+}
+
+/// The committed offset of each partition of the booking topic, as
+/// `consumer`'s group has it: `None` where it never committed.
+pub fn committed_by(
+    consumer: &StreamConsumer,
+    config: &KafkaConfig,
+) -> Vec<Option<u64>> {
     let mut asked = TopicPartitionList::new();
     for partition in 0..config.partitions.get() {
         asked.add_partition(&config.topic, partition_number(partition));
     }
-    let answer = asker
+    let answer = consumer
         .committed_offsets(asked, ASK_WITHIN)
         .unwrap_or_else(|e| panic!("the group's committed offsets: {e}"));
     answer

@@ -11,8 +11,9 @@ use step16_kafka::{
 };
 
 use crate::common::{
-    broker, committed, next_record, offset_of, on_loopback, publish_event,
-    record_within, requested, test_producer, topics,
+    TestClient, broker, committed, committed_by, next_record, offset_of,
+    on_loopback, publish_event, record_within, requested, test_producer,
+    topics,
 };
 
 /// What `consumer_config` set `name` to.
@@ -21,7 +22,7 @@ fn setting(config: &KafkaConfig, name: &str) -> Option<String> {
 }
 
 /// A consumer made by `consumer_config`, reading every partition.
-fn consumer(config: &KafkaConfig) -> StreamConsumer {
+fn consumer(config: &KafkaConfig) -> TestClient<StreamConsumer> {
     let consumer: StreamConsumer = on_loopback(consumer_config(config))
         .create()
         .unwrap_or_else(|e| {
@@ -29,7 +30,7 @@ fn consumer(config: &KafkaConfig) -> StreamConsumer {
         });
     assign_partitions(&consumer, config)
         .unwrap_or_else(|e| panic!("assigning the partitions: {e}"));
-    consumer
+    TestClient::new(consumer)
 }
 
 #[test]
@@ -90,14 +91,14 @@ async fn commit_after_commits_the_next_offset_to_read() {
     let second = next_record(&consumer).await;
     assert_eq!(offset_of(&second), 1, "the second record is at offset 1");
     assert_eq!(
-        committed(&config),
+        committed_by(&consumer, &config),
         vec![None],
         "nothing is committed before commit_after: is auto-commit off?"
     );
     commit_after(&consumer, &second)
         .unwrap_or_else(|e| panic!("committing: {e} ({e:?})"));
     assert_eq!(
-        committed(&config),
+        committed_by(&consumer, &config),
         vec![Some(2)],
         "after handling offset 1, the group's committed offset must be 2: \
          the NEXT offset to read (message.offset() + 1), as in step 09. \
