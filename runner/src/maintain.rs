@@ -554,10 +554,7 @@ fn structure(workshop: &Workshop, report: &mut Report) -> Result<()> {
         );
         for exercise in &step.exercises {
             let file = step.solution_dir().join(&exercise.file);
-            let test = step
-                .solution_dir()
-                .join("tests")
-                .join(format!("{}.rs", exercise.test));
+            let test = step.solution_dir().join(step.test_file(exercise));
             report.check(
                 workshop.path(&file).is_file() && workshop.path(&test).is_file(),
                 format!(
@@ -578,6 +575,7 @@ fn solution_passes(workshop: &Workshop, step: &Step, report: &mut Report) -> Res
         &workshop.root,
         &step.solution_crate(),
         testrun::DEFAULT_TEST_LIMIT,
+        step.test_threads,
     )?;
     if !run.compiled {
         println!(
@@ -657,6 +655,7 @@ fn exercise_fails(workshop: &Workshop, step: &Step, report: &mut Report) -> Resu
         &workshop.root,
         &step.exercise_crate(),
         testrun::DEFAULT_TEST_LIMIT,
+        step.test_threads,
     )?;
     if !run.compiled {
         println!(

@@ -130,11 +130,15 @@ fn print_results(step: &Step, report: &CheckReport, options: CheckOptions) {
             println!(" These {} tests fail the same way:", group.tests.len());
         }
         for (name, target) in &group.tests {
+            let file = match step.exercises.iter().find(|e| &e.test == target) {
+                Some(exercise) => step.test_file(exercise).display().to_string(),
+                None => format!("tests/{target}.rs"),
+            };
             println!(
                 " {} {} {}",
                 paint(FAIL, "✗"),
                 name,
-                paint(DIM, format!("(tests/{target}.rs)"))
+                paint(DIM, format!("({file})"))
             );
         }
         if let Some(message) = &group.message {
@@ -196,7 +200,7 @@ pub fn problem_in_words(
         .exercises
         .iter()
         .find(|e| &e.name == name)
-        .map(|e| format!("tests/{}.rs", e.test))
+        .map(|e| step.test_file(e).display().to_string())
         .unwrap_or_default();
     let words = match problem {
         Problem::Missing => format!(

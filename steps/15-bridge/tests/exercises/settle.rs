@@ -1,11 +1,9 @@
 //! Exercise "settle": `reply_for` and `deliver` in src/settle.rs, the answer
 //! to each delivery, against a real server.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{
+use crate::common::{
     PERMANENT_REASON, Scripted, TEST_CONSUMER, TRANSIENT_REASON, config, count,
     deliver_until_idle, fetch_now, first_dead_letter_header, fresh_seat,
     permanent, policy, publish_raw, requested, rng, server, streams,
@@ -317,16 +315,13 @@ async fn an_ack_the_server_did_not_confirm_is_an_error() {
     );
 }
 
-#[tokio::test]
-async fn a_nak_that_cannot_be_sent_is_an_error() {
-    let server = server();
-    let config = config(3);
-    let (jetstream, _) = setup(&server, &config).await;
-    let (_, event) = requested(&fresh_seat());
-    publish_raw(&jetstream, &event).await;
-    // The message is fetched on a connection of its own, which is closed
-    // below. (Killing the server, as for the ACK, would not do: a NAK is
-    // not confirmed, and the client keeps it for a reconnect.)
+/// The event fetched on a connection of its own, which is then closed: any
+/// answer to it (ACK, NAK, TERM) cannot reach the server. (Killing the
+/// server, as for the ACK, would not do: a NAK or a TERM is not confirmed,
+/// and the client keeps it for a reconnect.)
+async fn fetched_on_a_closed_connection(
+    server: &NatsServer,
+) -> (jetstream::Context, jetstream::Message) {
     let client = async_nats::connect(server.url())
         .await
         .expect("a second connection");
@@ -336,7 +331,7 @@ async fn a_nak_that_cannot_be_sent_is_an_error() {
         .get_consumer(TEST_CONSUMER)
         .await
         .expect("the test consumer");
-    let out = fetch_now(&consumer, 1).await;
+    let mut out = fetch_now(&consumer, 1).await;
     assert_eq!(out.len(), 1, "the event is delivered");
     client
         .drain()
@@ -350,15 +345,57 @@ async fn a_nak_that_cannot_be_sent_is_an_error() {
     tokio::time::timeout(Duration::from_secs(5), closed)
         .await
         .expect("a drained connection refuses to send within 5 s");
+    (own, out.remove(0))
+}
+
+#[tokio::test]
+async fn a_nak_that_cannot_be_sent_is_an_error() {
+    let server = server();
+    let config = config(3);
+    let (jetstream, _) = setup(&server, &config).await;
+    let (_, event) = requested(&fresh_seat());
+    publish_raw(&jetstream, &event).await;
+    let (own, message) = fetched_on_a_closed_connection(&server).await;
     let mut handler = Scripted::failing(transient(), 1);
     let reply =
-        deliver(&own, &out[0], &mut handler, &config.retry, &mut rng(1)).await;
+        deliver(&own, &message, &mut handler, &config.retry, &mut rng(1)).await;
     assert_eq!(handler.calls.len(), 1, "the handler fails the event once");
     assert!(
         matches!(reply, Err(BusError::Reply { sequence: 1, .. })),
         "every answer (ACK, NAK, TERM) that does not reach the server is \
          BusError::Reply: a NAK that could not be sent must not be \
          reported as sent, got {reply:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_term_that_cannot_be_sent_is_an_error() {
+    let server = server();
+    let config = config(3);
+    let (jetstream, _) = setup(&server, &config).await;
+    let (_, event) = requested(&fresh_seat());
+    publish_raw(&jetstream, &event).await;
+    let (_, message) = fetched_on_a_closed_connection(&server).await;
+    let mut handler = Scripted::failing(permanent(), 1);
+    // The dead letter goes out on the working connection; only the TERM,
+    // which travels on the message's own connection, is lost.
+    let reply = deliver(
+        &jetstream,
+        &message,
+        &mut handler,
+        &config.retry,
+        &mut rng(1),
+    )
+    .await;
+    assert_eq!(
+        count(&jetstream, DEAD_LETTERS).await,
+        1,
+        "a permanent failure stores its dead letter before the TERM"
+    );
+    assert!(
+        matches!(reply, Err(BusError::Reply { sequence: 1, .. })),
+        "a TERM that does not reach the server is BusError::Reply: do not \
+         drop the result of `ack_with(AckKind::Term)`, got {reply:?}"
     );
 }
 
