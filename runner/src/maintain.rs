@@ -544,6 +544,17 @@ fn structure(workshop: &Workshop, report: &mut Report) -> Result<()> {
         }
     }
     for step in workshop.steps() {
+        // The reminder to delete the stubs' `allow` once the step passes
+        // looks for this line (`report::stub_allow_left`).
+        let lib = step.exercise_dir().join("src/lib.rs");
+        report.check(
+            std::fs::read_to_string(workshop.path(&lib))
+                .is_ok_and(|text| crate::report::stub_allow_left(&text)),
+            format!(
+                "{} has the stubs' `#![allow(unused_variables...)]` line",
+                lib.display()
+            ),
+        );
         report.check(
             workshop.path(step.chapter()).is_file(),
             format!(

@@ -35,8 +35,10 @@ fn a_transient_failure_is_naked_with_step_12s_delay_for_that_retry() {
             reply,
             Reply::Nak { delay: want },
             "after failed delivery {delivered} of 5, NAK with the policy's \
-             delay for retry {delivered} (RetryPolicy::after_failure), drawn \
-             from the rng you were given"
+             delay for retry {delivered}: the one inside \
+             `Next::RetryAfter(delay)` from RetryPolicy::after_failure, which \
+             has drawn it from the rng you were given (a second draw gives \
+             another delay)"
         );
     }
 }
@@ -204,7 +206,8 @@ async fn the_redelivery_waits_for_the_nak_delay() {
         waited + Duration::from_millis(20) >= want,
         "the server redelivered after {waited:?}, before the {want:?} of \
          the NAK: NAK with the delay (AckKind::Nak(Some(delay))), not a \
-         plain NAK"
+         plain NAK, and with the delay of `Next::RetryAfter(delay)`: \
+         drawing again from the rng gives another delay"
     );
 }
 
@@ -234,6 +237,15 @@ async fn a_permanent_failure_is_dead_lettered_and_never_delivered_again() {
         1,
         "a terminated event is kept in the dead-letter stream first: call \
          store_dead_letter before ack_with(AckKind::Term)"
+    );
+    assert_eq!(
+        first_dead_letter_header(&jetstream, "Dead-Attempts")
+            .await
+            .as_deref(),
+        Some("1"),
+        "given up on its first delivery, the dead letter's Dead-Attempts is \
+         1: pass the message's delivery count (delivered), not \
+         max_attempts, to store_dead_letter"
     );
     assert_eq!(
         progress_of(&consumer).await,
