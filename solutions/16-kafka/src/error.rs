@@ -81,10 +81,12 @@ pub enum KafkaBusError {
         #[source]
         source: KafkaError,
     },
-    #[error("the broker did not say where the group {group} stands on {topic}")]
+    #[error(
+        "the broker did not say where the group {group} stands (its committed \
+         offsets or the partitions' high watermarks)"
+    )]
     Progress {
         group: String,
-        topic: String,
         #[source]
         source: KafkaError,
     },

@@ -113,7 +113,6 @@ pub fn progress(
 ) -> Result<Progress, KafkaBusError> {
     let progress_error = |source| KafkaBusError::Progress {
         group: config.group.clone(),
-        topic: config.topic.clone(),
         source,
     };
     let mut asked = TopicPartitionList::new();

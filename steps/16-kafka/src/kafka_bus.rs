@@ -193,13 +193,10 @@ impl EventBus for KafkaBus {
     ) -> Result<Consumed, KafkaBusError> {
         let mut total = Consumed::default();
         loop {
-            let wait = IDLE_POLL;
             let received =
-                match tokio::time::timeout(wait, self.consumer.recv()).await {
-                    Err(_nothing_yet) => None,
-                    Ok(received) => Some(received),
-                };
-            let Some(received) = received else {
+                tokio::time::timeout(IDLE_POLL, self.consumer.recv()).await;
+            let Ok(received) = received else {
+                // Nothing came within IDLE_POLL.
                 if self.caught_up()? {
                     return Ok(total);
                 }
