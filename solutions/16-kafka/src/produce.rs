@@ -103,9 +103,10 @@ pub fn publish_error(topic: &str, error: KafkaError) -> KafkaBusError {
 /// A full producer queue is [`KafkaBusError::QueueFull`] at once, with
 /// nothing queued (step 05's "fail immediately"): the caller decides whether
 /// to wait. Any other failure is [`KafkaBusError::Publish`]
-/// ([`publish_error`] sorts them). Kafka does not
-/// look at event ids: publishing the same event twice stores it twice, and
-/// the handler's dedupe (step 11) absorbs the second.
+/// ([`publish_error`] sorts them).
+///
+/// Kafka does not look at event ids: publishing the same event twice stores
+/// it twice, and the handler's dedupe (step 11) absorbs the second.
 pub async fn publish(
     producer: &FutureProducer,
     config: &KafkaConfig,

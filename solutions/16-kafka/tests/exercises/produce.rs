@@ -3,11 +3,12 @@
 
 use std::time::Duration;
 
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::FutureProducer;
 use solution16_kafka::rdkafka;
 use solution16_kafka::{
     EVENT_ID_HEADER, KafkaBusError, KafkaConfig, Partition, decode_identified,
-    key_of, partition_of, producer_config, publish,
+    key_of, partition_of, producer_config, publish, publish_error,
 };
 
 use crate::common::{
@@ -231,5 +232,38 @@ async fn a_full_producer_queue_hands_the_event_back_at_once() {
         stored.len(),
         1,
         "only the first event is stored: the refused one was not queued"
+    );
+}
+
+#[test]
+fn a_publish_error_says_what_to_do_and_leaves_its_cause_to_source() {
+    let full = publish_error(
+        "bookings",
+        KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull),
+    );
+    assert!(
+        matches!(full, KafkaBusError::QueueFull),
+        "a full queue is KafkaBusError::QueueFull, got {full:?}"
+    );
+    let lost = publish_error(
+        "bookings",
+        KafkaError::MessageProduction(RDKafkaErrorCode::MessageTimedOut),
+    );
+    assert!(
+        lost.to_string().contains("publish the same event"),
+        "a publish the broker did not confirm says what to do: {lost}"
+    );
+    // rdkafka's own error repeats its code's text in its message, so only
+    // the bus's link of the chain is checked here.
+    let cause = std::error::Error::source(&lost).map(ToString::to_string);
+    assert!(
+        cause.is_some(),
+        "the client's error is the source of KafkaBusError::Publish"
+    );
+    let cause = cause.unwrap_or_default();
+    assert!(
+        !lost.to_string().contains(&cause),
+        "the message {lost:?} must not repeat its cause {cause:?}: source() \
+         returns it"
     );
 }
