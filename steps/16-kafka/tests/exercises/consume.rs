@@ -3,11 +3,14 @@
 
 use std::time::Duration;
 
+use rdkafka::Timestamp;
 use rdkafka::consumer::StreamConsumer;
+use rdkafka::message::OwnedMessage;
 use step16_kafka::rdkafka;
 use step16_kafka::{
-    KafkaConfig, Offset, Partition, PartitionProgress, assign_partitions,
-    commit_after, consumer_config, partition_progress, progress,
+    KafkaBusError, KafkaConfig, Offset, Partition, PartitionProgress,
+    assign_partitions, commit_after, consumer_config, partition_progress,
+    progress,
 };
 
 use crate::common::{
@@ -210,4 +213,29 @@ async fn progress_reports_each_partition_from_the_broker() {
         "partition 0: committed 1 of 3 records, lag 2; partition 1: empty"
     );
     assert_eq!(got.lag(), 2, "two records are left in all");
+}
+
+#[tokio::test]
+async fn a_commit_the_broker_refuses_is_an_error() {
+    let broker = broker();
+    let config = topics(&broker, 1);
+    let consumer = consumer(&config);
+    // A record of a partition the topic does not have: the broker refuses
+    // its commit.
+    let elsewhere = OwnedMessage::new(
+        None,
+        None,
+        config.topic.clone(),
+        Timestamp::NotAvailable,
+        7,
+        0,
+        None,
+    );
+    let commit = commit_after(&consumer, &elsewhere);
+    assert!(
+        matches!(commit, Err(KafkaBusError::Commit { .. })),
+        "a commit the broker refused must come back as \
+         KafkaBusError::Commit: commit synchronously (CommitMode::Sync, which \
+         waits for the broker's answer) and return its error, got {commit:?}"
+    );
 }
