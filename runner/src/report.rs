@@ -54,8 +54,15 @@ pub fn print(workshop: &Workshop, step: &Step, report: &CheckReport, options: Ch
             .next_step
             .and_then(|n| workshop.steps().iter().find(|s| s.number == n))
         {
+            // A learner who started in the middle finishes a later step
+            // before an earlier one: "next" would read as "start over".
+            let words = if next.number < step.number {
+                "Still to do, the first step not done yet"
+            } else {
+                "Next"
+            };
             println!(
-                "Next: step {:02}, {} ({}).",
+                "{words}: step {:02}, {} ({}).",
                 next.number,
                 next.title,
                 paint(PATH, next.chapter().display())

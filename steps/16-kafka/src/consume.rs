@@ -41,6 +41,8 @@ pub fn consumer_config(config: &KafkaConfig) -> ClientConfig {
 /// returns once the broker has stored it, or with the broker's error. While
 /// no broker answers, it waits (librdkafka keeps looking for the group's
 /// coordinator): nothing after the commit runs before the commit is stored.
+/// A failed commit is [`KafkaBusError::Commit`] with the offset it tried to
+/// commit (`message.offset() + 1`).
 pub fn commit_after(
     consumer: &StreamConsumer,
     message: &impl Message,

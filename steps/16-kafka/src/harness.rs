@@ -206,7 +206,10 @@ pub async fn next_record(consumer: &StreamConsumer) -> OwnedMessage {
         Ok(Err(e)) => panic!("reading a record: {e}"),
         Err(_) => panic!(
             "no record came within {RECEIVE_WITHIN:?}, though one was \
-             published"
+             published: does a new group start at the earliest record \
+             (auto.offset.reset), and did nothing commit the records behind \
+             the handler's back (enable.auto.commit, \
+             enable.auto.offset.store)?"
         ),
     }
 }

@@ -238,4 +238,16 @@ async fn a_commit_the_broker_refuses_is_an_error() {
          KafkaBusError::Commit: commit synchronously (CommitMode::Sync, which \
          waits for the broker's answer) and return its error, got {commit:?}"
     );
+    assert!(
+        matches!(
+            commit,
+            Err(KafkaBusError::Commit {
+                partition: 7,
+                offset: 1,
+                ..
+            })
+        ),
+        "the error names the partition (7) and the offset it tried to \
+         commit: the next one to read, 1 for the record at 0, got {commit:?}"
+    );
 }

@@ -53,7 +53,9 @@ fn the_producer_partitions_keys_as_step_03_does() {
         "set partitioner to \"murmur2_random\" (Kafka's Java default, step \
          03's murmur2): librdkafka's own default, consistent_random, hashes \
          keys with CRC32 and puts a booking in another partition than every \
-         Java producer and step 03"
+         Java producer and step 03; plain \"murmur2\" hashes keys the same \
+         way but sends every record without a key to one partition, where \
+         the Java default spreads them"
     );
 }
 

@@ -3,9 +3,12 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
+use rdkafka::Timestamp;
 use rdkafka::consumer::StreamConsumer;
 use rdkafka::message::{OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -13,7 +16,7 @@ use step16_kafka::rdkafka;
 use step16_kafka::{
     BookingId, DEAD_ATTEMPTS, DEAD_OFFSET, DEAD_PARTITION, DEAD_REASON,
     EVENT_ID_HEADER, HandlerError, KafkaBusError, KafkaConfig, Reply, Settled,
-    deliver, reply_for,
+    deliver, encode_identified, reply_for,
 };
 
 use crate::common::{
@@ -198,6 +201,23 @@ async fn a_transient_failure_is_retried_in_place_after_its_delay() {
     let want = setup.config.retry.delay(1, &mut rng(seed));
     let message = setup.one_event().await;
     let mut handler = Scripted::failing(transient(), 1);
+    // A task beside `deliver` on the test's one thread, which ticks only
+    // while `deliver` awaits: a blocking sleep stops it.
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let ticker = tokio::spawn({
+        let ticks = Arc::clone(&ticks);
+        async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                ticks.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let seen_inside = Rc::clone(&seen);
+    handler.on_call = Some(Box::new(move || {
+        seen_inside.borrow_mut().push(ticks.load(Ordering::Relaxed));
+    }));
     let settled = deliver(
         &setup.consumer,
         &setup.producer,
@@ -223,6 +243,14 @@ async fn a_transient_failure_is_retried_in_place_after_its_delay() {
         "the retry came after {waited:?}, before the {want:?} of \
          RetryAfter: sleep the delay (tokio::time::sleep) before the next \
          attempt"
+    );
+    ticker.abort();
+    let ticks_seen = seen.borrow().clone();
+    assert!(
+        ticks_seen[1] > ticks_seen[0],
+        "nothing else ran during the {waited:?} of the retry's delay: sleep \
+         with tokio::time::sleep(delay).await, not std::thread::sleep, which \
+         blocks the thread that every other task of the service runs on"
     );
     assert_eq!(
         committed_by(&setup.consumer, &setup.config),
@@ -259,6 +287,13 @@ async fn a_permanent_failure_is_dead_lettered_once_and_then_committed() {
             .header(DEAD_REASON)
             .is_some_and(|reason| reason.contains(PERMANENT_REASON)),
         "the dead letter's {DEAD_REASON} header carries the handler's error"
+    );
+    assert_eq!(
+        dead[0].header(DEAD_ATTEMPTS).as_deref(),
+        Some("1"),
+        "given up on after its first attempt, the dead letter's \
+         {DEAD_ATTEMPTS} is 1: the attempts the handler made, not \
+         max_attempts"
     );
     assert_eq!(
         committed_by(&setup.consumer, &setup.config),
@@ -343,28 +378,41 @@ async fn bytes_that_are_not_an_event_are_dead_lettered_without_the_handler() {
         "the dead letter keeps the bytes, byte for byte"
     );
     assert_eq!(
+        dead[0].header(DEAD_ATTEMPTS).as_deref(),
+        Some("0"),
+        "bytes that never reached the handler were attempted 0 times: the \
+         dead letter's {DEAD_ATTEMPTS} is the attempts the handler made, not \
+         max_attempts"
+    );
+    assert_eq!(
         committed_by(&setup.consumer, &setup.config),
         vec![Some(1)],
         "and the record is committed after its dead letter"
     );
 }
 
+/// A producer whose queue holds one record, and holds it (it lingers for a
+/// minute): every dead letter sent through it is refused at once (a full
+/// queue).
+fn full_producer(config: &KafkaConfig) -> TestClient<FutureProducer> {
+    let mut full = on_loopback(ClientConfig::new());
+    full.set("bootstrap.servers", &config.bootstrap)
+        .set("queue.buffering.max.messages", "1")
+        .set("linger.ms", "60000");
+    let full: FutureProducer = full.create().expect("a producer");
+    let filler = FutureRecord::<[u8], [u8]>::to(&config.topic);
+    // The pending delivery is dropped; the record stays in the queue.
+    let _pending = full
+        .send_result(filler.payload(b"filler"))
+        .unwrap_or_else(|_| panic!("the first record fits in the queue"));
+    TestClient::new(full)
+}
+
 #[tokio::test]
 async fn a_dead_letter_that_cannot_be_published_is_an_error_and_no_commit() {
     let setup = setup(3).await;
     let message = setup.one_event().await;
-    // A producer whose queue holds one record, and holds it (it lingers for
-    // a minute): every dead letter is refused at once (a full queue).
-    let mut full = on_loopback(ClientConfig::new());
-    full.set("bootstrap.servers", &setup.config.bootstrap)
-        .set("queue.buffering.max.messages", "1")
-        .set("linger.ms", "60000");
-    let full: FutureProducer = full.create().expect("a producer");
-    let filler = FutureRecord::<[u8], [u8]>::to(&setup.config.topic);
-    let _pending = full
-        .send_result(filler.payload(b"filler"))
-        .unwrap_or_else(|_| panic!("the first record fits in the queue"));
-    let full = TestClient::new(full);
+    let full = full_producer(&setup.config);
     let mut handler = Scripted::failing(permanent(), usize::MAX);
     let settled = deliver(
         &setup.consumer,
@@ -385,7 +433,68 @@ async fn a_dead_letter_that_cannot_be_published_is_an_error_and_no_commit() {
         committed_by(&setup.consumer, &setup.config),
         vec![None],
         "a record whose dead letter was not stored must not be committed: \
-         it would be lost. Publish the dead letter first (and wait for the \
-         broker), commit after"
+         it would be lost. Commit only after the handler ran and the broker \
+         has the dead letter"
+    );
+}
+
+#[tokio::test]
+async fn bytes_whose_dead_letter_cannot_be_published_are_an_error_and_no_commit()
+ {
+    let setup = setup(3).await;
+    let topic = setup.config.topic.clone();
+    let headers = OwnedHeaders::new();
+    publish_raw(&setup.producer, &topic, Some(0), b"key", b"junk", headers)
+        .await;
+    let message = next_record(&setup.consumer).await;
+    let full = full_producer(&setup.config);
+    let mut handler = Scripted::succeeding();
+    let settled = deliver(
+        &setup.consumer,
+        &full,
+        &setup.config,
+        &message,
+        &mut handler,
+        &mut rng(1),
+    )
+    .await;
+    assert!(
+        matches!(settled, Err(KafkaBusError::DeadLetter { .. })),
+        "bytes that are not an event take the same road as any dead letter: \
+         its failure comes back as KafkaBusError::DeadLetter, got \
+         {settled:?}"
+    );
+    assert_eq!(
+        committed_by(&setup.consumer, &setup.config),
+        vec![None],
+        "bytes whose dead letter was not stored must not be committed: they \
+         would be lost. An early return for bytes that do not decode must \
+         keep the order: dead letter first, commit after"
+    );
+}
+
+#[tokio::test]
+async fn a_commit_the_broker_refuses_is_an_error_of_deliver() {
+    let setup = setup(3).await;
+    let event = encode_identified(&requested().1);
+    // A handled record of a partition the topic does not have: the broker
+    // refuses its commit.
+    let elsewhere = OwnedMessage::new(
+        Some(event.to_vec()),
+        None,
+        setup.config.topic.clone(),
+        Timestamp::NotAvailable,
+        7,
+        0,
+        None,
+    );
+    let mut handler = Scripted::succeeding();
+    let settled = setup.deliver(&elsewhere, &mut handler).await;
+    assert_eq!(handler.calls.len(), 1, "the event is handled");
+    assert!(
+        matches!(settled, Err(KafkaBusError::Commit { .. })),
+        "a commit that failed must come back from deliver (commit_after(..)?), \
+         not be dropped: the caller would go on as if the record were \
+         committed, got {settled:?}"
     );
 }
