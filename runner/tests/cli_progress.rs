@@ -41,8 +41,9 @@ fn after_a_pass_next_names_the_first_step_not_done() {
     let said = text(&out);
     assert!(out.status.success(), "{said}");
     assert!(
-        said.contains("Next: step 00"),
-        "step 00 is not done yet, so it is next, not a step after 01: {said}"
+        said.contains("Still to do, the first step not done yet: step 00"),
+        "step 00 is not done yet, so it is named, not a step after 01, and not \
+         as \"next\", which reads as \"start over\": {said}"
     );
 
     write(w.path(), "steps/00-tiny/src/lib.rs", DOUBLE);
