@@ -110,7 +110,7 @@ pub fn check(workshop: &Workshop, step: &Step, options: CheckOptions) -> Result<
         report.next_step = next.map(|s| s.number);
         let lib = workshop.path(step.exercise_dir().join("src/lib.rs"));
         report.allow_line_left =
-            std::fs::read_to_string(lib).is_ok_and(|text| text.contains(report::STUB_ALLOW_NOTE));
+            std::fs::read_to_string(lib).is_ok_and(|text| report::stub_allow_left(&text));
     }
     report::print(workshop, step, &report, options);
     Ok(report.done)
@@ -193,7 +193,12 @@ fn run_check(workshop: &Workshop, step: &Step, options: CheckOptions) -> Result<
             format!("Checking step {} ({})...", step.id(), step.exercise_crate())
         )
     );
-    let run = testrun::run_cargo_test(&workshop.root, &step.exercise_crate(), options.limit)?;
+    let run = testrun::run_cargo_test(
+        &workshop.root,
+        &step.exercise_crate(),
+        options.limit,
+        step.test_threads,
+    )?;
     if options.raw {
         println!("{}", run.output);
     }
@@ -206,9 +211,11 @@ fn run_check(workshop: &Workshop, step: &Step, options: CheckOptions) -> Result<
     if let Err(e) = progress.save(workshop) {
         eprintln!("{} {e:#}", paint(WARN, "warning:"));
     }
-    let tests_dir = workshop.path(step.exercise_dir()).join("tests");
-    let source =
-        |target: &str| std::fs::read_to_string(tests_dir.join(format!("{target}.rs"))).ok();
+    let crate_dir = workshop.path(step.exercise_dir());
+    let source = |target: &str| {
+        let exercise = step.exercises.iter().find(|e| e.test == target)?;
+        std::fs::read_to_string(crate_dir.join(step.test_file(exercise))).ok()
+    };
     Ok(build_report(
         step,
         &run,
@@ -433,6 +440,8 @@ mod tests {
             slug: "events".into(),
             title: "Events".into(),
             exercises: vec![exercise("accessors"), exercise("apply")],
+            one_test_binary: false,
+            test_threads: None,
         }
     }
 

@@ -136,9 +136,12 @@ pub fn solution_files(workshop: &Workshop, step: &Step) -> Result<Vec<PathBuf>> 
     let dir = workshop.path(step.solution_dir());
     if !dir.is_dir() {
         bail!(
-            "step {} is in {} but {} does not exist",
+            "step {} is in {} but {} does not exist. The runner tells your edits from the \
+             workshop's by the exercise it makes from the reference solution, so it needs \
+             the solution there (you need not read it): `git checkout -- {}` puts it back.",
             step.id(),
             crate::manifest::MANIFEST_FILE,
+            step.solution_dir().display(),
             step.solution_dir().display()
         );
     }

@@ -544,6 +544,17 @@ fn structure(workshop: &Workshop, report: &mut Report) -> Result<()> {
         }
     }
     for step in workshop.steps() {
+        // The reminder to delete the stubs' `allow` once the step passes
+        // looks for this line (`report::stub_allow_left`).
+        let lib = step.exercise_dir().join("src/lib.rs");
+        report.check(
+            std::fs::read_to_string(workshop.path(&lib))
+                .is_ok_and(|text| crate::report::stub_allow_left(&text)),
+            format!(
+                "{} has the stubs' `#![allow(unused_variables...)]` line",
+                lib.display()
+            ),
+        );
         report.check(
             workshop.path(step.chapter()).is_file(),
             format!(
@@ -554,10 +565,7 @@ fn structure(workshop: &Workshop, report: &mut Report) -> Result<()> {
         );
         for exercise in &step.exercises {
             let file = step.solution_dir().join(&exercise.file);
-            let test = step
-                .solution_dir()
-                .join("tests")
-                .join(format!("{}.rs", exercise.test));
+            let test = step.solution_dir().join(step.test_file(exercise));
             report.check(
                 workshop.path(&file).is_file() && workshop.path(&test).is_file(),
                 format!(
@@ -578,6 +586,7 @@ fn solution_passes(workshop: &Workshop, step: &Step, report: &mut Report) -> Res
         &workshop.root,
         &step.solution_crate(),
         testrun::DEFAULT_TEST_LIMIT,
+        step.test_threads,
     )?;
     if !run.compiled {
         println!(
@@ -657,6 +666,7 @@ fn exercise_fails(workshop: &Workshop, step: &Step, report: &mut Report) -> Resu
         &workshop.root,
         &step.exercise_crate(),
         testrun::DEFAULT_TEST_LIMIT,
+        step.test_threads,
     )?;
     if !run.compiled {
         println!(

@@ -29,6 +29,18 @@ pub struct Step {
     pub title: String,
     /// The parts of the step a learner writes, in the order the chapter gives them.
     pub exercises: Vec<Exercise>,
+    /// All the step's tests are one binary, `tests/exercises/main.rs`, with a
+    /// module per exercise (`tests/exercises/<test>.rs`): for a step whose
+    /// tests link a heavy client, one link per save instead of one per
+    /// exercise (see `testrun::COMBINED_TARGET`).
+    #[serde(default)]
+    pub one_test_binary: bool,
+    /// How many tests run at once (libtest's `RUST_TEST_THREADS`), for a step
+    /// whose tests mostly wait on a real broker's timers (an AckWait, a
+    /// redelivery delay) rather than on the CPU: libtest's default, one per
+    /// core, would have them wait in turn.
+    #[serde(default)]
+    pub test_threads: Option<u16>,
 }
 
 /// One exercise of a step: a source file to edit and the test target that checks it.
@@ -69,6 +81,19 @@ impl Step {
     /// Where the reference solution lives, relative to the workspace root.
     pub fn solution_dir(&self) -> PathBuf {
         Path::new("solutions").join(self.id())
+    }
+
+    /// The file that holds `exercise`'s tests, relative to the step's crate:
+    /// `tests/<test>.rs`, or `tests/exercises/<test>.rs` in a step with
+    /// [`Step::one_test_binary`].
+    pub fn test_file(&self, exercise: &Exercise) -> PathBuf {
+        let tests = Path::new("tests");
+        let file = format!("{}.rs", exercise.test);
+        if self.one_test_binary {
+            tests.join(crate::testrun::COMBINED_TARGET).join(file)
+        } else {
+            tests.join(file)
+        }
     }
 
     /// The chapter, found from the number and slug alone.

@@ -235,6 +235,8 @@ mod tests {
                 exercise("accessors", "src/event.rs"),
                 exercise("typestate", "src/typestate.rs"),
             ],
+            one_test_binary: false,
+            test_threads: None,
         }
     }
 

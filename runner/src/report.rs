@@ -130,11 +130,15 @@ fn print_results(step: &Step, report: &CheckReport, options: CheckOptions) {
             println!(" These {} tests fail the same way:", group.tests.len());
         }
         for (name, target) in &group.tests {
+            let file = match step.exercises.iter().find(|e| &e.test == target) {
+                Some(exercise) => step.test_file(exercise).display().to_string(),
+                None => format!("tests/{target}.rs"),
+            };
             println!(
                 " {} {} {}",
                 paint(FAIL, "✗"),
                 name,
-                paint(DIM, format!("(tests/{target}.rs)"))
+                paint(DIM, format!("({file})"))
             );
         }
         if let Some(message) = &group.message {
@@ -196,7 +200,7 @@ pub fn problem_in_words(
         .exercises
         .iter()
         .find(|e| &e.name == name)
-        .map(|e| format!("tests/{}.rs", e.test))
+        .map(|e| step.test_file(e).display().to_string())
         .unwrap_or_default();
     let words = match problem {
         Problem::Missing => format!(
@@ -256,9 +260,17 @@ pub fn problem_in_words(
     }
 }
 
-/// The line generation puts at the top of each exercise's `lib.rs` to keep the
-/// unfinished stubs quiet; once the step passes it has done its job.
-pub const STUB_ALLOW_NOTE: &str = "Delete this line when you are done.";
+/// How the line generation puts at the top of each exercise's `lib.rs` begins:
+/// the `allow` that keeps the unfinished stubs quiet. Every step's starts with
+/// `unused_variables`; the comment above it differs from step to step, and a
+/// learner may have deleted the comment and kept the line.
+pub const STUB_ALLOW_START: &str = "#![allow(unused_variables";
+
+/// Whether the stubs' `allow` line is still in `lib` (the text of `lib.rs`).
+pub fn stub_allow_left(lib: &str) -> bool {
+    lib.lines()
+        .any(|line| line.trim_start().starts_with(STUB_ALLOW_START))
+}
 
 /// Compiler warnings in the learner's own files: all of them once the tests pass
 /// (a passing step with an unused import is not quite done), a count before that.
@@ -309,4 +321,22 @@ pub fn one_line(report: &CheckReport) -> String {
         text.push_str(", with edited tests");
     }
     paint(if report.done { PASS } else { WARN }, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stubs_allow_is_found_with_or_without_its_comment() {
+        let generated = "// The stubs below do not use their arguments yet.\n\
+                         // Delete this `allow` when you are done.\n\
+                         #![allow(unused_variables, unused_imports, dead_code)]\n\nmod a;\n";
+        assert!(stub_allow_left(generated));
+        assert!(stub_allow_left("#![allow(unused_variables)]\nmod a;\n"));
+        assert!(
+            !stub_allow_left("//! Step 15.\n\nmod a;\n#[allow(dead_code)]\nfn f() {}\n"),
+            "a learner's own allow on an item is not the stubs' line"
+        );
+    }
 }

@@ -67,7 +67,19 @@ pub struct TargetRun {
     pub finished: bool,
     /// How the binary died, when it did.
     pub crash: Option<Crash>,
+    /// Set for a module of the [`COMBINED_TARGET`]: the part of that one
+    /// binary's tests that belongs to one exercise.
+    pub in_combined: bool,
 }
+
+/// The test target that holds all of a step's tests in one binary
+/// (`tests/exercises/main.rs`), a module per exercise (`mod publish;` for
+/// `tests/exercises/publish.rs`). A step whose test binaries each link a heavy
+/// client library (NATS, Kafka) relinks one binary per save instead of one per
+/// exercise. Its test `publish::stores_once` counts as the test `stores_once`
+/// of the target `publish`, so the rest of the runner sees one target per
+/// exercise either way.
+pub const COMBINED_TARGET: &str = "exercises";
 
 /// How a test binary died before it could report every test.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,12 +144,26 @@ impl TestRun {
             return Some(Problem::TimedOut);
         }
         let Some(ran) = self.targets.iter().find(|t| t.name == target) else {
-            return Some(Problem::Missing);
+            // A module of the combined binary that reported nothing: if the
+            // binary died or stopped early, that is why.
+            return match self.targets.iter().any(|t| t.name == COMBINED_TARGET) {
+                true if target != COMBINED_TARGET => {
+                    self.problem(COMBINED_TARGET).or(Some(Problem::Missing))
+                }
+                _ => Some(Problem::Missing),
+            };
         };
+        if ran.in_combined && self.timed_out.as_deref() == Some(COMBINED_TARGET) {
+            return Some(Problem::TimedOut);
+        }
         if let Some(crash) = &ran.crash {
             return Some(Problem::Crashed(crash.clone()));
         }
-        let announced = ran.announced.unwrap_or(0);
+        let mut announced = ran.announced.unwrap_or(0);
+        if ran.in_combined {
+            // The binary's unreported tests may be this module's.
+            announced += self.unreported(COMBINED_TARGET);
+        }
         if !ran.finished || ran.reported < announced {
             return Some(Problem::Incomplete {
                 reported: ran.reported,
@@ -183,8 +209,14 @@ fn still_running_notice() -> Duration {
 
 /// Runs `cargo test -p <package>` in `root` and reads the result. A test binary
 /// that runs longer than `limit` (an endless loop, a future nobody wakes) is
-/// stopped, and the run says which one.
-pub fn run_cargo_test(root: &Path, package: &str, limit: Duration) -> Result<TestRun> {
+/// stopped, and the run says which one. `threads` is libtest's number of test
+/// threads when the step sets one (see [`crate::manifest::Step::test_threads`]).
+pub fn run_cargo_test(
+    root: &Path,
+    package: &str,
+    limit: Duration,
+    threads: Option<u16>,
+) -> Result<TestRun> {
     let (reader, writer) = std::io::pipe().context("cannot create a pipe for cargo's output")?;
     let writer_err = writer
         .try_clone()
@@ -212,6 +244,9 @@ pub fn run_cargo_test(root: &Path, package: &str, limit: Duration) -> Result<Tes
     // A learner reads a short panic message, even with RUST_BACKTRACE set in the
     // shell; `cargo test -p <crate>` is there for the full story.
     command.env("RUST_BACKTRACE", "0");
+    if let Some(threads) = threads {
+        command.env("RUST_TEST_THREADS", threads.to_string());
+    }
     // Cargo and everything it starts (test binaries, and the compilers trybuild
     // starts) form one process group, so they can be stopped together.
     #[cfg(unix)]
@@ -452,7 +487,65 @@ pub fn parse(output: &str) -> TestRun {
         run.compiled = false;
     }
     attach_compile_fail_cases(&mut run);
+    split_combined(&mut run);
     run
+}
+
+/// Turns the modules of the [`COMBINED_TARGET`] into targets of their own.
+/// Each module's target shares the binary's fate (its crash, an early end);
+/// the tests the binary announced but never reported stay with a target of
+/// the combined name, since nothing says which module they were in.
+fn split_combined(run: &mut TestRun) {
+    let Some(index) = run.targets.iter().position(|t| t.name == COMBINED_TARGET) else {
+        return;
+    };
+    let whole = run.targets.remove(index);
+    let complete = whole.finished && whole.reported >= whole.announced.unwrap_or(0);
+    let mut parts: Vec<TargetRun> = Vec::new();
+    for outcome in run
+        .outcomes
+        .iter_mut()
+        .filter(|o| o.target == COMBINED_TARGET)
+    {
+        let Some((module, name)) = outcome.name.split_once("::") else {
+            continue;
+        };
+        let (module, name) = (module.to_owned(), name.to_owned());
+        match parts.iter_mut().find(|p| p.name == module) {
+            Some(part) => part.reported += 1,
+            None => parts.push(TargetRun {
+                name: module.clone(),
+                reported: 1,
+                finished: complete,
+                crash: whole.crash.clone(),
+                in_combined: true,
+                ..TargetRun::default()
+            }),
+        }
+        outcome.target = module;
+        outcome.name = name;
+    }
+    for part in &mut parts {
+        part.announced = Some(part.reported);
+    }
+    let left_over = run
+        .outcomes
+        .iter()
+        .filter(|o| o.target == COMBINED_TARGET)
+        .count();
+    let announced_rest = whole
+        .announced
+        .unwrap_or(0)
+        .saturating_sub(parts.iter().map(|p| p.reported).sum());
+    let rest = (left_over > 0 || announced_rest > 0 || parts.is_empty()).then(|| TargetRun {
+        announced: whole.announced.map(|_| announced_rest),
+        reported: left_over,
+        ..whole
+    });
+    let tail = run.targets.split_off(index);
+    run.targets.extend(parts);
+    run.targets.extend(rest);
+    run.targets.extend(tail);
 }
 
 /// libtest's `running 3 tests` (or `running 1 test`).
@@ -639,17 +732,23 @@ fn strip_ansi(text: &str) -> String {
     out
 }
 
-/// `tests/apply.rs (target/debug/deps/apply-123)` gives `apply`;
+/// `tests/apply.rs (target/debug/deps/apply-123)` gives `apply`,
+/// `tests/exercises/main.rs (...)` gives `exercises`;
 /// `unittests src/lib.rs (...)` gives `unittests`.
 fn target_name(rest: &str) -> String {
     let path = rest.split(" (").next().unwrap_or(rest).trim();
     if path.starts_with("unittests") {
         return "unittests".to_owned();
     }
-    Path::new(path)
-        .file_stem()
+    let path = Path::new(path);
+    // `tests/exercises/main.rs` is the target `exercises`.
+    let path = match path.parent() {
+        Some(dir) if path.file_name().is_some_and(|f| f == "main.rs") => dir,
+        _ => path,
+    };
+    path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.to_owned())
+        .unwrap_or_else(|| path.to_string_lossy().into_owned())
 }
 
 /// `test name ... ok` and its siblings. Benchmarks and the summary line are not
@@ -940,6 +1039,92 @@ error: 3 targets failed:
                 announced: 2
             })
         );
+    }
+
+    const COMBINED: &str = "\
+     Running tests/exercises/main.rs (target/debug/deps/exercises-1f2e)
+
+running 3 tests
+test publish::stores_once ... ok
+test settle::acks_after_the_effect ... FAILED
+test publish::keeps_the_id ... ok
+
+failures:
+
+---- settle::acks_after_the_effect stdout ----
+
+thread 'settle::acks_after_the_effect' (9) panicked at tests/exercises/settle.rs:12:5:
+ack after the transaction, not before
+
+failures:
+    settle::acks_after_the_effect
+
+test result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.31s
+";
+
+    #[test]
+    fn the_combined_binary_counts_each_module_as_its_exercise() {
+        let run = parse(COMBINED);
+        let publish: Vec<_> = run.of_target("publish").map(|o| o.name.as_str()).collect();
+        assert_eq!(publish, ["stores_once", "keeps_the_id"]);
+        let settle: Vec<_> = run.of_target("settle").collect();
+        assert_eq!(settle.len(), 1);
+        assert_eq!(settle[0].name, "acks_after_the_effect");
+        assert_eq!(settle[0].status, Status::Failed);
+        assert_eq!(
+            settle[0].message.as_deref(),
+            Some("at tests/exercises/settle.rs:12:5\nack after the transaction, not before"),
+            "the failure message stays with its test"
+        );
+        assert_eq!(run.problem("publish"), None);
+        assert_eq!(run.problem("settle"), None);
+        assert_eq!(
+            run.targets
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>(),
+            ["publish", "settle"],
+            "no target is left for the binary itself when every test named its module"
+        );
+    }
+
+    #[test]
+    fn a_combined_binary_that_crashes_or_hangs_fails_every_exercise_in_it() {
+        let crashed = COMBINED.replace("test settle::acks_after_the_effect ... FAILED\n", "");
+        let crashed = crashed
+            .split("\nfailures:")
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+            + "\nerror: test failed, to rerun pass `--test exercises`\n\nCaused by:\n  \
+               process didn't exit successfully: `/w/target/debug/deps/exercises-1f2e` \
+               (signal: 11, SIGSEGV: invalid memory reference)\n";
+        let run = parse(&crashed);
+        assert!(
+            matches!(
+                run.problem("publish"),
+                Some(Problem::Crashed(Crash::Signal(_)))
+            ),
+            "a crash of the binary is a problem of every module that ran: {:?}",
+            run.problem("publish")
+        );
+        assert!(
+            matches!(
+                run.problem("settle"),
+                Some(Problem::Crashed(Crash::Signal(_)))
+            ),
+            "a module with no result in a crashed binary is not a missing file: {:?}",
+            run.problem("settle")
+        );
+        let unreported: usize = run.targets.iter().map(|t| run.unreported(&t.name)).sum();
+        assert_eq!(
+            unreported, 1,
+            "the test that never reported is counted once"
+        );
+
+        let mut hung = parse(&crashed);
+        hung.timed_out = Some(COMBINED_TARGET.to_owned());
+        assert_eq!(hung.problem("publish"), Some(Problem::TimedOut));
     }
 
     const TRYBUILD: &str = "\

@@ -53,7 +53,9 @@ pub fn consumer_config(config: &KafkaConfig) -> ClientConfig {
 /// Commits `message` as handled, once its effect is stored: the group's
 /// committed offset of its partition becomes the NEXT offset to read
 /// (`message.offset() + 1`), as in step 09. The commit is synchronous: it
-/// returns once the broker has stored it, or with the broker's error.
+/// returns once the broker has stored it, or with the broker's error. While
+/// no broker answers, it waits (librdkafka keeps looking for the group's
+/// coordinator): nothing after the commit runs before the commit is stored.
 pub fn commit_after(
     consumer: &StreamConsumer,
     message: &impl Message,
@@ -198,10 +200,20 @@ pub fn partition_number(partition: u32) -> i32 {
 /// `subscribe`. Commits still go to the group. A join costs a rebalance
 /// (seconds), which only matters when several consumers share the
 /// partitions (`KafkaBus::connect` subscribes).
+///
+/// It asks for the topic's metadata first: a partition assigned before the
+/// client knows its leader waits 500 ms (librdkafka's fixed backoff) before
+/// the client looks up where to start reading.
 pub fn assign_partitions(
     consumer: &StreamConsumer,
     config: &KafkaConfig,
 ) -> Result<(), KafkaBusError> {
+    consumer
+        .fetch_metadata(Some(&config.topic), ASK_WITHIN)
+        .map_err(|source| KafkaBusError::Consume {
+            topic: config.topic.clone(),
+            source,
+        })?;
     let mut partitions = TopicPartitionList::new();
     for partition in 0..config.partitions.get() {
         partitions

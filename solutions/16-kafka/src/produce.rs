@@ -76,6 +76,21 @@ pub fn key_of(event: &BookingEvent) -> Bytes {
 }
 // ANCHOR_END: key_of
 
+/// The error for a record the producer did not take, or the broker did not
+/// confirm: a full queue is [`KafkaBusError::QueueFull`], anything else
+/// [`KafkaBusError::Publish`].
+pub fn publish_error(topic: &str, error: KafkaError) -> KafkaBusError {
+    match error {
+        KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => {
+            KafkaBusError::QueueFull
+        }
+        source => KafkaBusError::Publish {
+            topic: topic.to_owned(),
+            source,
+        },
+    }
+}
+
 // ANCHOR: publish
 /// Publishes `event` to the booking topic and waits for the broker's
 /// answer: the partition and offset it was stored at.
@@ -87,7 +102,8 @@ pub fn key_of(event: &BookingEvent) -> Bytes {
 ///
 /// A full producer queue is [`KafkaBusError::QueueFull`] at once, with
 /// nothing queued (step 05's "fail immediately"): the caller decides whether
-/// to wait. Any other failure is [`KafkaBusError::Publish`]. Kafka does not
+/// to wait. Any other failure is [`KafkaBusError::Publish`]
+/// ([`publish_error`] sorts them). Kafka does not
 /// look at event ids: publishing the same event twice stores it twice, and
 /// the handler's dedupe (step 11) absorbs the second.
 pub async fn publish(
@@ -107,25 +123,16 @@ pub async fn publish(
         .key(key.as_ref())
         .payload(payload.as_ref())
         .headers(headers);
-    let publish_error = |source| KafkaBusError::Publish {
-        topic: config.topic.clone(),
-        source,
-    };
     // `send_result` queues the record or says at once why it cannot;
     // `send` would wait for room in a full queue.
-    let delivery =
-        producer
-            .send_result(record)
-            .map_err(|(error, _)| match error {
-                KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => {
-                    KafkaBusError::QueueFull
-                }
-                error => publish_error(error),
-            })?;
+    let delivery = producer
+        .send_result(record)
+        .map_err(|(error, _record)| publish_error(&config.topic, error))?;
     let delivered = delivery
         .await
-        .map_err(|_dropped| publish_error(KafkaError::Canceled))?
-        .map_err(|(error, _)| publish_error(error))?;
+        .map_err(|_dropped| publish_error(&config.topic, KafkaError::Canceled))?
+        .map_err(|(error, _record)| publish_error(&config.topic, error))?;
+    // A delivered record has a partition and an offset, never negative.
     Ok(Published {
         partition: Partition(u32::try_from(delivered.partition).unwrap_or(0)),
         position: Offset(u64::try_from(delivered.offset).unwrap_or(0)),

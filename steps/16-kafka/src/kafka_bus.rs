@@ -233,8 +233,18 @@ impl EventBus for KafkaBus {
 /// Creates the booking topic with `config.partitions` partitions and the
 /// dead-letter topic with one, unless they exist.
 pub async fn create_topics(config: &KafkaConfig) -> Result<(), KafkaBusError> {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", &config.bootstrap)
+    let mut admin = ClientConfig::new();
+    admin.set("bootstrap.servers", &config.bootstrap);
+    create_topics_with(admin, config).await
+}
+
+/// [`create_topics`] with an admin client made from `admin` (a test's,
+/// tuned for a broker on loopback).
+pub async fn create_topics_with(
+    admin: ClientConfig,
+    config: &KafkaConfig,
+) -> Result<(), KafkaBusError> {
+    let admin: AdminClient<DefaultClientContext> = admin
         .create()
         .map_err(|source| KafkaBusError::Client { source })?;
     let partitions = i32::try_from(config.partitions.get()).unwrap_or(i32::MAX);
@@ -296,11 +306,14 @@ pub async fn read_topic(
         topic: topic.to_owned(),
         source,
     };
+    // A group of its own, which it never commits to: librdkafka's consumer
+    // queue needs one.
     let reader: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", "workshop-reader")
         .set("enable.auto.commit", "false")
         .set("fetch.wait.max.ms", "10")
+        .set("reconnect.backoff.ms", "10")
         .create()
         .map_err(|source| KafkaBusError::Client { source })?;
     let metadata = reader
@@ -352,5 +365,8 @@ pub async fn read_topic(
         });
     }
     records.sort_by_key(|record| (record.partition, record.offset));
+    // Closing a consumer of a group waits for librdkafka's answer (up to
+    // 100 ms); nothing here needs to wait for it.
+    std::thread::spawn(move || drop(reader));
     Ok(records)
 }

@@ -48,6 +48,21 @@ pub fn key_of(event: &BookingEvent) -> Bytes {
 }
 // ANCHOR_END: key_of
 
+/// The error for a record the producer did not take, or the broker did not
+/// confirm: a full queue is [`KafkaBusError::QueueFull`], anything else
+/// [`KafkaBusError::Publish`].
+pub fn publish_error(topic: &str, error: KafkaError) -> KafkaBusError {
+    match error {
+        KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => {
+            KafkaBusError::QueueFull
+        }
+        source => KafkaBusError::Publish {
+            topic: topic.to_owned(),
+            source,
+        },
+    }
+}
+
 // ANCHOR: publish
 /// Publishes `event` to the booking topic and waits for the broker's
 /// answer: the partition and offset it was stored at.
@@ -59,7 +74,8 @@ pub fn key_of(event: &BookingEvent) -> Bytes {
 ///
 /// A full producer queue is [`KafkaBusError::QueueFull`] at once, with
 /// nothing queued (step 05's "fail immediately"): the caller decides whether
-/// to wait. Any other failure is [`KafkaBusError::Publish`]. Kafka does not
+/// to wait. Any other failure is [`KafkaBusError::Publish`]
+/// ([`publish_error`] sorts them). Kafka does not
 /// look at event ids: publishing the same event twice stores it twice, and
 /// the handler's dedupe (step 11) absorbs the second.
 pub async fn publish(

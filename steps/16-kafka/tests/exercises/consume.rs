@@ -11,8 +11,9 @@ use step16_kafka::{
 };
 
 use crate::common::{
-    broker, committed, next_record, offset_of, publish_event, record_within,
-    requested, test_producer, topics,
+    TestClient, broker, committed, committed_by, next_record, offset_of,
+    on_loopback, publish_event, record_within, requested, test_producer,
+    topics,
 };
 
 /// What `consumer_config` set `name` to.
@@ -21,14 +22,15 @@ fn setting(config: &KafkaConfig, name: &str) -> Option<String> {
 }
 
 /// A consumer made by `consumer_config`, reading every partition.
-fn consumer(config: &KafkaConfig) -> StreamConsumer {
-    let consumer: StreamConsumer =
-        consumer_config(config).create().unwrap_or_else(|e| {
+fn consumer(config: &KafkaConfig) -> TestClient<StreamConsumer> {
+    let consumer: StreamConsumer = on_loopback(consumer_config(config))
+        .create()
+        .unwrap_or_else(|e| {
             panic!("the client refused consumer_config's settings: {e}")
         });
     assign_partitions(&consumer, config)
         .unwrap_or_else(|e| panic!("assigning the partitions: {e}"));
-    consumer
+    TestClient::new(consumer)
 }
 
 #[test]
@@ -63,7 +65,7 @@ fn the_consumer_joins_the_group_and_commits_only_by_hand() {
 #[tokio::test]
 async fn a_new_group_starts_at_the_earliest_record() {
     let broker = broker();
-    let config = topics(&broker, 1).await;
+    let config = topics(&broker, 1);
     let (_, event) = requested();
     publish_event(&test_producer(&config), &config, &event).await;
     let consumer = consumer(&config);
@@ -79,7 +81,7 @@ async fn a_new_group_starts_at_the_earliest_record() {
 #[tokio::test]
 async fn commit_after_commits_the_next_offset_to_read() {
     let broker = broker();
-    let config = topics(&broker, 1).await;
+    let config = topics(&broker, 1);
     let producer = test_producer(&config);
     for _ in 0..3 {
         publish_event(&producer, &config, &requested().1).await;
@@ -89,14 +91,14 @@ async fn commit_after_commits_the_next_offset_to_read() {
     let second = next_record(&consumer).await;
     assert_eq!(offset_of(&second), 1, "the second record is at offset 1");
     assert_eq!(
-        committed(&config),
+        committed_by(&consumer, &config),
         vec![None],
         "nothing is committed before commit_after: is auto-commit off?"
     );
     commit_after(&consumer, &second)
         .unwrap_or_else(|e| panic!("committing: {e} ({e:?})"));
     assert_eq!(
-        committed(&config),
+        committed_by(&consumer, &config),
         vec![Some(2)],
         "after handling offset 1, the group's committed offset must be 2: \
          the NEXT offset to read (message.offset() + 1), as in step 09. \
@@ -107,7 +109,7 @@ async fn commit_after_commits_the_next_offset_to_read() {
 #[tokio::test]
 async fn a_consumer_restarted_in_the_group_resumes_after_the_last_commit() {
     let broker = broker();
-    let config = topics(&broker, 1).await;
+    let config = topics(&broker, 1);
     let producer = test_producer(&config);
     for _ in 0..3 {
         publish_event(&producer, &config, &requested().1).await;
@@ -133,7 +135,7 @@ async fn a_consumer_restarted_in_the_group_resumes_after_the_last_commit() {
 #[tokio::test]
 async fn a_record_read_and_not_committed_is_not_committed_on_close() {
     let broker = broker();
-    let config = topics(&broker, 1).await;
+    let config = topics(&broker, 1);
     publish_event(&test_producer(&config), &config, &requested().1).await;
     {
         let consumer = consumer(&config);
@@ -189,7 +191,7 @@ fn the_lag_is_the_high_watermark_minus_the_committed_offset() {
 #[tokio::test]
 async fn progress_reports_each_partition_from_the_broker() {
     let broker = broker();
-    let config = topics(&broker, 2).await;
+    let config = topics(&broker, 2);
     let producer = test_producer(&config);
     for _ in 0..3 {
         publish_event(&producer, &config, &requested().1).await;

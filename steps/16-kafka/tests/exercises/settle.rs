@@ -8,7 +8,7 @@ use std::time::Duration;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::StreamConsumer;
 use rdkafka::message::{OwnedHeaders, OwnedMessage};
-use rdkafka::producer::FutureProducer;
+use rdkafka::producer::{FutureProducer, FutureRecord};
 use step16_kafka::rdkafka;
 use step16_kafka::{
     BookingId, DEAD_ATTEMPTS, DEAD_OFFSET, DEAD_PARTITION, DEAD_REASON,
@@ -17,9 +17,10 @@ use step16_kafka::{
 };
 
 use crate::common::{
-    PERMANENT_REASON, Scripted, TRANSIENT_REASON, broker, committed,
-    next_record, permanent, policy, publish_event, publish_raw, read_all,
-    requested, rng, test_consumer, test_producer, topics, transient,
+    PERMANENT_REASON, Scripted, TRANSIENT_REASON, TestClient, asker, broker,
+    committed_by, next_record, on_loopback, permanent, policy, publish_event,
+    publish_raw, read_all, requested, rng, test_consumer, test_producer,
+    topics, transient,
 };
 
 #[test]
@@ -95,13 +96,13 @@ fn an_event_of_an_unknown_booking_waits_like_a_retry_until_the_last_attempt() {
 struct Setup {
     _broker: step16_kafka::TansuBroker,
     config: KafkaConfig,
-    consumer: StreamConsumer,
-    producer: FutureProducer,
+    consumer: TestClient<StreamConsumer>,
+    producer: TestClient<FutureProducer>,
 }
 
 async fn setup(max_attempts: u32) -> Setup {
     let broker = broker();
-    let mut config = topics(&broker, 1).await;
+    let mut config = topics(&broker, 1);
     config.retry = policy(max_attempts);
     let consumer = test_consumer(&config);
     let producer = test_producer(&config);
@@ -140,14 +141,17 @@ impl Setup {
 #[tokio::test]
 async fn a_handled_record_is_committed_after_the_handler_ran() {
     let setup = setup(3).await;
+    // The second record of the partition, at offset 1.
+    let _first = setup.one_event().await;
     let message = setup.one_event().await;
     let mut handler = Scripted::succeeding();
     // From inside the handler: what the group has committed at that moment.
     let seen = Rc::new(RefCell::new(Vec::new()));
     let config = setup.config.clone();
     let seen_inside = Rc::clone(&seen);
+    let asker = asker(&config);
     handler.on_call = Some(Box::new(move || {
-        seen_inside.borrow_mut().push(committed(&config));
+        seen_inside.borrow_mut().push(committed_by(&asker, &config));
     }));
     let settled = setup.deliver(&message, &mut handler).await;
     let settled = settled.unwrap_or_else(|e| panic!("deliver: {e} ({e:?})"));
@@ -167,15 +171,15 @@ async fn a_handled_record_is_committed_after_the_handler_ran() {
          never before (at-most-once)"
     );
     assert_eq!(
-        committed(&setup.config),
-        vec![Some(1)],
-        "once handled, the record is committed: offset 0 handled, the \
-         group's committed offset is 1 (commit_after)"
+        committed_by(&setup.consumer, &setup.config),
+        vec![Some(2)],
+        "once handled, the record is committed: offset 1 handled, the \
+         group's committed offset is 2 (commit_after)"
     );
     assert_eq!(
         handler.offsets,
-        vec![0],
-        "the handler gets the record's offset (0 here): step 11 stores it"
+        vec![1],
+        "the handler gets the record's offset (1 here): step 11 stores it"
     );
 }
 
@@ -221,7 +225,7 @@ async fn a_transient_failure_is_retried_in_place_after_its_delay() {
          attempt"
     );
     assert_eq!(
-        committed(&setup.config),
+        committed_by(&setup.consumer, &setup.config),
         vec![Some(1)],
         "the record is committed once handled"
     );
@@ -257,7 +261,7 @@ async fn a_permanent_failure_is_dead_lettered_once_and_then_committed() {
         "the dead letter's {DEAD_REASON} header carries the handler's error"
     );
     assert_eq!(
-        committed(&setup.config),
+        committed_by(&setup.consumer, &setup.config),
         vec![Some(1)],
         "once it is a dead letter, the record is committed: it must not \
          hold the partition back"
@@ -301,7 +305,7 @@ async fn a_transient_failure_is_dead_lettered_after_max_attempts() {
         "the dead letter keeps the record's own headers (the event id)"
     );
     assert_eq!(
-        committed(&setup.config),
+        committed_by(&setup.consumer, &setup.config),
         vec![Some(1)],
         "after its dead letter, the record is committed"
     );
@@ -339,7 +343,7 @@ async fn bytes_that_are_not_an_event_are_dead_lettered_without_the_handler() {
         "the dead letter keeps the bytes, byte for byte"
     );
     assert_eq!(
-        committed(&setup.config),
+        committed_by(&setup.consumer, &setup.config),
         vec![Some(1)],
         "and the record is committed after its dead letter"
     );
@@ -349,34 +353,39 @@ async fn bytes_that_are_not_an_event_are_dead_lettered_without_the_handler() {
 async fn a_dead_letter_that_cannot_be_published_is_an_error_and_no_commit() {
     let setup = setup(3).await;
     let message = setup.one_event().await;
-    // A producer with no broker behind it: every dead letter fails (after
-    // 300 ms).
-    let nowhere: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", "127.0.0.1:1")
-        .set("message.timeout.ms", "300")
-        .create()
-        .expect("a producer for nowhere");
+    // A producer whose queue holds one record, and holds it (it lingers for
+    // a minute): every dead letter is refused at once (a full queue).
+    let mut full = on_loopback(ClientConfig::new());
+    full.set("bootstrap.servers", &setup.config.bootstrap)
+        .set("queue.buffering.max.messages", "1")
+        .set("linger.ms", "60000");
+    let full: FutureProducer = full.create().expect("a producer");
+    let filler = FutureRecord::<[u8], [u8]>::to(&setup.config.topic);
+    let _pending = full
+        .send_result(filler.payload(b"filler"))
+        .unwrap_or_else(|_| panic!("the first record fits in the queue"));
+    let full = TestClient::new(full);
     let mut handler = Scripted::failing(permanent(), usize::MAX);
     let settled = deliver(
         &setup.consumer,
-        &nowhere,
+        &full,
         &setup.config,
         &message,
         &mut handler,
         &mut rng(1),
     )
     .await;
-    assert_eq!(
-        committed(&setup.config),
-        vec![None],
-        "a record whose dead letter was not stored must not be committed: \
-         it would be lost. Publish the dead letter first (and wait for the \
-         broker), commit after"
-    );
     assert!(
         matches!(settled, Err(KafkaBusError::DeadLetter { .. })),
         "the dead letter's failure must come back as \
          KafkaBusError::DeadLetter (propagate publish_dead_letter's error \
          with ?), not be swallowed, got {settled:?}"
+    );
+    assert_eq!(
+        committed_by(&setup.consumer, &setup.config),
+        vec![None],
+        "a record whose dead letter was not stored must not be committed: \
+         it would be lost. Publish the dead letter first (and wait for the \
+         broker), commit after"
     );
 }

@@ -2,15 +2,13 @@
 //! event id as `Nats-Msg-Id` and a subject per partition, against a real
 //! server.
 
-mod common;
-
 use std::num::NonZeroU32;
 
-use common::{
+use crate::common::{
     TestDb, config, fresh_seat, paid, read_all, requested, server, stored,
     streams,
 };
-use solution15_bridge::{
+use step15_bridge::{
     OutboxDb, decode_identified, partition_of, publish, relay_once, subject,
 };
 
@@ -137,7 +135,7 @@ async fn the_outbox_relay_publishes_again_after_a_crash_and_the_server_drops_the
     let jetstream = streams(&server, &config(3)).await;
     let test = TestDb::new();
     let mut outbox =
-        OutboxDb::open(&test.path, solution15_bridge::DbConfig::default())
+        OutboxDb::open(&test.path, step15_bridge::DbConfig::default())
             .expect("the outbox database opens");
     for _ in 0..4 {
         let (_, event) = requested(&fresh_seat());

@@ -1,8 +1,5 @@
-//! Fixtures shared by the test files of step 15: a real server per test, a
+//! Fixtures shared by the test modules of step 15: a real server per test, a
 //! booking database per test, events, and handlers that note every call.
-
-// Each test file uses only some of these.
-#![allow(dead_code)]
 
 use std::num::NonZeroU32;
 use std::path::PathBuf;
@@ -12,9 +9,8 @@ use std::time::{Duration, Instant};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use step15_bridge::{
-    BookingDb, BookingEvent, BookingId, BusConfig, DbConfig, Durability,
-    EventHandler, EventId, Handled, Handler, HandlerError, IdentifiedEvent,
-    Offset, RetryPolicy, SeatId, UserId, classify,
+    BookingEvent, BookingId, BusConfig, EventId, Handler, HandlerError,
+    IdentifiedEvent, Offset, RetryPolicy, SeatId, UserId,
 };
 
 pub use step15_bridge::harness::*;
@@ -80,49 +76,6 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let path = dir.path().join("bookings.sqlite");
         TestDb { _dir: dir, path }
-    }
-
-    pub fn open(&self) -> BookingDb {
-        let config = DbConfig {
-            busy_timeout: Duration::from_millis(50),
-            durability: Durability::SurvivesProcessCrash,
-            read_only: false,
-        };
-        BookingDb::open(&self.path, config)
-            .unwrap_or_else(|e| panic!("opening the booking database: {e}"))
-    }
-}
-
-/// Step 11's handler, unchanged, with a note of each call: which event, and
-/// whether it was its first delivery or a duplicate the dedupe absorbed.
-pub struct Counting {
-    pub db: BookingDb,
-    pub first: Vec<EventId>,
-    pub duplicates: Vec<EventId>,
-}
-
-impl Counting {
-    pub fn new(db: BookingDb) -> Counting {
-        Counting {
-            db,
-            first: Vec::new(),
-            duplicates: Vec::new(),
-        }
-    }
-}
-
-impl Handler for Counting {
-    fn handle(
-        &mut self,
-        offset: Offset,
-        event: &IdentifiedEvent,
-    ) -> Result<(), HandlerError> {
-        match EventHandler::handle(&mut self.db, offset, event) {
-            Ok(Handled::First(_)) => self.first.push(event.id),
-            Ok(Handled::Duplicate(_)) => self.duplicates.push(event.id),
-            Err(error) => return Err(classify(&error)),
-        }
-        Ok(())
     }
 }
 

@@ -1,11 +1,9 @@
 //! Exercise "settle": `reply_for` and `deliver` in src/settle.rs, the answer
 //! to each delivery, against a real server.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{
+use crate::common::{
     PERMANENT_REASON, Scripted, TEST_CONSUMER, TRANSIENT_REASON, config, count,
     deliver_until_idle, fetch_now, first_dead_letter_header, fresh_seat,
     permanent, policy, publish_raw, requested, rng, server, streams,
@@ -37,8 +35,10 @@ fn a_transient_failure_is_naked_with_step_12s_delay_for_that_retry() {
             reply,
             Reply::Nak { delay: want },
             "after failed delivery {delivered} of 5, NAK with the policy's \
-             delay for retry {delivered} (RetryPolicy::after_failure), drawn \
-             from the rng you were given"
+             delay for retry {delivered}: the one inside \
+             `Next::RetryAfter(delay)` from RetryPolicy::after_failure, which \
+             has drawn it from the rng you were given (a second draw gives \
+             another delay)"
         );
     }
 }
@@ -206,7 +206,8 @@ async fn the_redelivery_waits_for_the_nak_delay() {
         waited + Duration::from_millis(20) >= want,
         "the server redelivered after {waited:?}, before the {want:?} of \
          the NAK: NAK with the delay (AckKind::Nak(Some(delay))), not a \
-         plain NAK"
+         plain NAK, and with the delay of `Next::RetryAfter(delay)`: \
+         drawing again from the rng gives another delay"
     );
 }
 
@@ -236,6 +237,15 @@ async fn a_permanent_failure_is_dead_lettered_and_never_delivered_again() {
         1,
         "a terminated event is kept in the dead-letter stream first: call \
          store_dead_letter before ack_with(AckKind::Term)"
+    );
+    assert_eq!(
+        first_dead_letter_header(&jetstream, "Dead-Attempts")
+            .await
+            .as_deref(),
+        Some("1"),
+        "given up on its first delivery, the dead letter's Dead-Attempts is \
+         1: pass the message's delivery count (delivered), not \
+         max_attempts, to store_dead_letter"
     );
     assert_eq!(
         progress_of(&consumer).await,
@@ -317,16 +327,13 @@ async fn an_ack_the_server_did_not_confirm_is_an_error() {
     );
 }
 
-#[tokio::test]
-async fn a_nak_that_cannot_be_sent_is_an_error() {
-    let server = server();
-    let config = config(3);
-    let (jetstream, _) = setup(&server, &config).await;
-    let (_, event) = requested(&fresh_seat());
-    publish_raw(&jetstream, &event).await;
-    // The message is fetched on a connection of its own, which is closed
-    // below. (Killing the server, as for the ACK, would not do: a NAK is
-    // not confirmed, and the client keeps it for a reconnect.)
+/// The event fetched on a connection of its own, which is then closed: any
+/// answer to it (ACK, NAK, TERM) cannot reach the server. (Killing the
+/// server, as for the ACK, would not do: a NAK or a TERM is not confirmed,
+/// and the client keeps it for a reconnect.)
+async fn fetched_on_a_closed_connection(
+    server: &NatsServer,
+) -> (jetstream::Context, jetstream::Message) {
     let client = async_nats::connect(server.url())
         .await
         .expect("a second connection");
@@ -336,7 +343,7 @@ async fn a_nak_that_cannot_be_sent_is_an_error() {
         .get_consumer(TEST_CONSUMER)
         .await
         .expect("the test consumer");
-    let out = fetch_now(&consumer, 1).await;
+    let mut out = fetch_now(&consumer, 1).await;
     assert_eq!(out.len(), 1, "the event is delivered");
     client
         .drain()
@@ -350,15 +357,57 @@ async fn a_nak_that_cannot_be_sent_is_an_error() {
     tokio::time::timeout(Duration::from_secs(5), closed)
         .await
         .expect("a drained connection refuses to send within 5 s");
+    (own, out.remove(0))
+}
+
+#[tokio::test]
+async fn a_nak_that_cannot_be_sent_is_an_error() {
+    let server = server();
+    let config = config(3);
+    let (jetstream, _) = setup(&server, &config).await;
+    let (_, event) = requested(&fresh_seat());
+    publish_raw(&jetstream, &event).await;
+    let (own, message) = fetched_on_a_closed_connection(&server).await;
     let mut handler = Scripted::failing(transient(), 1);
     let reply =
-        deliver(&own, &out[0], &mut handler, &config.retry, &mut rng(1)).await;
+        deliver(&own, &message, &mut handler, &config.retry, &mut rng(1)).await;
     assert_eq!(handler.calls.len(), 1, "the handler fails the event once");
     assert!(
         matches!(reply, Err(BusError::Reply { sequence: 1, .. })),
         "every answer (ACK, NAK, TERM) that does not reach the server is \
          BusError::Reply: a NAK that could not be sent must not be \
          reported as sent, got {reply:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_term_that_cannot_be_sent_is_an_error() {
+    let server = server();
+    let config = config(3);
+    let (jetstream, _) = setup(&server, &config).await;
+    let (_, event) = requested(&fresh_seat());
+    publish_raw(&jetstream, &event).await;
+    let (_, message) = fetched_on_a_closed_connection(&server).await;
+    let mut handler = Scripted::failing(permanent(), 1);
+    // The dead letter goes out on the working connection; only the TERM,
+    // which travels on the message's own connection, is lost.
+    let reply = deliver(
+        &jetstream,
+        &message,
+        &mut handler,
+        &config.retry,
+        &mut rng(1),
+    )
+    .await;
+    assert_eq!(
+        count(&jetstream, DEAD_LETTERS).await,
+        1,
+        "a permanent failure stores its dead letter before the TERM"
+    );
+    assert!(
+        matches!(reply, Err(BusError::Reply { sequence: 1, .. })),
+        "a TERM that does not reach the server is BusError::Reply: do not \
+         drop the result of `ack_with(AckKind::Term)`, got {reply:?}"
     );
 }
 

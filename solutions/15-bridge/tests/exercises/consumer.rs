@@ -1,18 +1,16 @@
 //! Exercise "consumer": `consumer_config` and `progress` in src/consumer.rs,
 //! the consumer's acks, bounds and progress, against a real server.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{
+use crate::common::{
     config, fetch_now, fresh_seat, publish_raw, requested,
     sequence_and_delivered, server, stream_with_consumer,
 };
-use step15_bridge::async_nats::jetstream::{
+use solution15_bridge::async_nats::jetstream::{
     self, AckKind, consumer::AckPolicy, consumer::PullConsumer,
 };
-use step15_bridge::{
+use solution15_bridge::{
     BusConfig, CONSUMER, NatsServer, consumer_config, progress,
 };
 
