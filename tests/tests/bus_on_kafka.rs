@@ -32,10 +32,10 @@ use solution15_bridge::{
 use solution16_kafka::rdkafka::Message;
 use solution16_kafka::rdkafka::consumer::Consumer;
 use solution16_kafka::{
-    BookingDb, BookingEvent, BookingId, DbConfig, Durability, EventBus, EventHandler, EventId,
-    Handled, Handler, HandlerError, IdentifiedEvent, KafkaBus, KafkaConfig, Offset, Partition,
-    Progress, RetryPolicy, SeatId, TansuBroker, UserId, classify, decode_identified, harness,
-    partition_of, publish, read_topic,
+    BookingDb, BookingEvent, BookingId, BrokerError, DbConfig, Durability, EventBus, EventHandler,
+    EventId, Handled, Handler, HandlerError, IdentifiedEvent, KafkaBus, KafkaConfig, Offset,
+    Partition, Progress, RetryPolicy, SeatId, TansuBroker, UserId, classify, decode_identified,
+    harness, partition_of, publish, read_topic,
 };
 
 /// How long a reconnect, a rejoin or a catch-up may take before a test
@@ -694,4 +694,30 @@ async fn a_consumer_leaving_its_group_hands_its_partitions_over_from_the_last_co
          owned all of them {:?} after the other left",
         taken_over.unwrap_or_default()
     );
+}
+
+#[test]
+fn a_missing_tansu_is_one_line_that_says_how_to_install_it() {
+    let missing = std::path::Path::new("/nowhere/tansu");
+    let error = match TansuBroker::start_with(missing) {
+        Ok(_) => panic!("a broker that does not exist cannot start"),
+        Err(error) => error,
+    };
+    let message = error.to_string();
+    assert!(
+        matches!(error, BrokerError::NotInstalled),
+        "a missing program is NotInstalled, not a spawn or connection error: \
+         {error:?}"
+    );
+    assert!(!message.contains('\n'), "one line: {message}");
+    for how in [
+        "cargo install tansu --version 0.6.0 --locked --features libsql",
+        "10 minutes",
+        "TANSU",
+    ] {
+        assert!(
+            message.contains(how),
+            "the message names `{how}`: {message}"
+        );
+    }
 }
