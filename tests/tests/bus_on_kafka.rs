@@ -14,7 +14,8 @@
 //!   handled and had not committed comes back, and the dedupe absorbs it.
 //!
 //! Every test starts its own `tansu` broker (see solution16_kafka::broker);
-//! without one installed they fail with the line that says how to get it.
+//! without one installed they fail with the line that says how to get it
+//! (the last test checks that line).
 //! Kafka clients reconnect and rejoin in seconds, so every wait here polls a
 //! condition under a generous deadline.
 
@@ -108,8 +109,7 @@ async fn progress_of(bus: &KafkaBus) -> Progress {
     loop {
         match bus.progress() {
             Ok(progress) => return progress,
-            Err(e) if started.elapsed() < PATIENCE => {
-                let _ = e;
+            Err(_) if started.elapsed() < PATIENCE => {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             Err(e) => panic!("the group's progress: {e} ({e:?})"),
@@ -117,8 +117,8 @@ async fn progress_of(bus: &KafkaBus) -> Progress {
     }
 }
 
-/// Seats held or confirmed by more than one booking, and how many seats
-/// have a live booking at all.
+/// How many seats have a live (held or confirmed) booking, and the seats
+/// that have more than one: sold twice.
 fn seats_sold(db: &BookingDb) -> (usize, BTreeMap<String, usize>) {
     let snapshot = db.snapshot().expect("a snapshot");
     let mut live_per_seat: BTreeMap<String, usize> = BTreeMap::new();
