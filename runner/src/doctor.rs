@@ -31,6 +31,7 @@ pub fn doctor(workshop: &Workshop) -> bool {
             "to read the book locally: `cargo install mdbook --locked --version 0.5.4`, then `mdbook serve book`",
         ),
         nats_server(),
+        tansu(),
     ];
     println!("{}\n", paint(TITLE, "Workshop doctor"));
     let mut healthy = true;
@@ -228,6 +229,52 @@ fn nats_server() -> Finding {
     Finding::Optional(format!("nats-server not found: {how}"))
 }
 
+/// The tansu version step 16's tests are written against.
+const TANSU_VERSION: &str = "0.6.0";
+
+/// How to get tansu: a release build from crates.io with SQLite storage (its
+/// default features only have an engine that keeps nothing).
+const TANSU_INSTALL: &str = "cargo install tansu --version 0.6.0 --locked --features libsql";
+
+/// Step 16 starts real `tansu` brokers. It is looked for where the step's
+/// tests look: `TANSU`, the `PATH`, then `~/.cargo/bin` (where `cargo install`
+/// puts it, which is not on every user's `PATH`).
+fn tansu() -> Finding {
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::home_dir().map(|home| home.join(".cargo")))
+        .map(|cargo_home| cargo_home.join("bin").join("tansu"));
+    let candidates = std::env::var_os("TANSU")
+        .map(std::path::PathBuf::from)
+        .into_iter()
+        .chain([std::path::PathBuf::from("tansu")])
+        .chain(cargo_bin);
+    let version = candidates
+        .into_iter()
+        .find_map(|candidate| run(&candidate, &["--version"]));
+    tansu_finding(version.as_deref())
+}
+
+/// What `tansu --version` printed (`None`: no tansu found) says to do.
+fn tansu_finding(version: Option<&str>) -> Finding {
+    let Some(version) = version else {
+        return Finding::Optional(format!(
+            "tansu not found: only for step 16 (a Kafka-protocol broker), whose tests start it: \
+             `{TANSU_INSTALL}` (about 10 minutes on 2 cores; do it before the meetup), \
+             or name the program in TANSU"
+        ));
+    };
+    let version = version.lines().next().unwrap_or("tansu").trim();
+    if version.split_whitespace().nth(1) == Some(TANSU_VERSION) {
+        Finding::Ok(format!("{version} (for step 16)"))
+    } else {
+        Finding::Optional(format!(
+            "{version} found, but step 16 is tested with tansu {TANSU_VERSION}: \
+             `{TANSU_INSTALL}` (about 10 minutes on 2 cores)"
+        ))
+    }
+}
+
 fn run(program: impl AsRef<Path>, args: &[&str]) -> Option<String> {
     let output = Command::new(program.as_ref()).args(args).output().ok()?;
     output
@@ -238,7 +285,34 @@ fn run(program: impl AsRef<Path>, args: &[&str]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{fetch_args, host_from_version, version_at_least};
+    use super::{Finding, fetch_args, host_from_version, tansu_finding, version_at_least};
+
+    #[test]
+    fn a_missing_tansu_says_how_to_install_it_with_sqlite_storage() {
+        let Finding::Optional(text) = tansu_finding(None) else {
+            panic!("a missing tansu only matters for step 16: optional, not a problem");
+        };
+        assert!(
+            text.contains("cargo install tansu --version 0.6.0 --locked --features libsql"),
+            "the line names the install command with the SQLite feature: {text}"
+        );
+        assert!(text.contains("10 minutes"), "and how long it takes: {text}");
+    }
+
+    #[test]
+    fn tansu_is_ready_only_in_the_version_step_16_is_tested_with() {
+        assert!(matches!(
+            tansu_finding(Some("tansu 0.6.0\n")),
+            Finding::Ok(text) if text.starts_with("tansu 0.6.0")
+        ));
+        let Finding::Optional(text) = tansu_finding(Some("tansu 0.5.1\n")) else {
+            panic!("another version is not ready for step 16");
+        };
+        assert!(
+            text.contains("tansu 0.5.1") && text.contains("--version 0.6.0"),
+            "the line names the version found and the one to install: {text}"
+        );
+    }
 
     #[test]
     fn the_offline_check_fetches_for_this_machine_only() {
