@@ -18,85 +18,20 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use solution15_bridge::{
-    BookingDb, BookingEvent, BookingId, BusConfig, DbConfig, Durability, EventBus, EventHandler,
-    EventId, FsyncPolicy, Handled, Handler, HandlerError, IdentifiedEvent, JetStreamBus, LogBus,
-    NatsCluster, NatsServer, Offset, ParkLimits, RetryPolicy, SeatId, ServerError, UserId,
-    WorkerConfig, bookings_through_a_leader_kill, classify, publish,
+use cross_step_tests::bookings::{
+    db, jetstream_bus, log_bus, request, retry, run_scenario, scenario,
 };
-
-fn retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 5,
-        base: Duration::from_millis(20),
-        cap: Duration::from_millis(200),
-    }
-}
-
-fn db(dir: &tempfile::TempDir) -> BookingDb {
-    let config = DbConfig {
-        busy_timeout: Duration::from_millis(200),
-        durability: Durability::SurvivesProcessCrash,
-        read_only: false,
-    };
-    BookingDb::open(&dir.path().join("bookings.sqlite"), config)
-        .unwrap_or_else(|e| panic!("opening the booking database: {e}"))
-}
-
-fn request(booking_id: BookingId, seat: &str) -> IdentifiedEvent {
-    IdentifiedEvent::new(BookingEvent::ReservationRequested {
-        booking_id,
-        seat_id: SeatId::parse(seat).expect("a valid seat"),
-        user_id: UserId::new(),
-    })
-}
-
-/// A day at the box office: requests, competing requests for the same seat,
-/// payments (one of them twice, under two event ids), and one event
-/// published twice under the same id, as a producer retry would.
-fn scenario() -> Vec<IdentifiedEvent> {
-    let mut events = Vec::new();
-    let mut bookings = Vec::new();
-    for n in 1..=12 {
-        let booking_id = BookingId::new();
-        bookings.push(booking_id);
-        events.push(request(booking_id, &format!("B{n}")));
-        // Every third seat is wanted by a second booking right after.
-        if n % 3 == 0 {
-            events.push(request(BookingId::new(), &format!("B{n}")));
-        }
-    }
-    for (n, booking_id) in bookings.iter().enumerate() {
-        if n % 2 == 0 {
-            events.push(IdentifiedEvent::new(BookingEvent::PaymentReceived {
-                booking_id: *booking_id,
-            }));
-        }
-    }
-    events.push(IdentifiedEvent::new(BookingEvent::PaymentReceived {
-        booking_id: bookings[0],
-    }));
-    let retried = events[3].clone();
-    events.push(retried);
-    events
-}
-
-async fn run_scenario<B: EventBus>(bus: &mut B, handler: &mut BookingDb) {
-    for event in scenario_events() {
-        bus.publish(event)
-            .await
-            .unwrap_or_else(|e| panic!("publishing: {e}"));
-    }
-    bus.run_until_idle(handler)
-        .await
-        .unwrap_or_else(|e| panic!("consuming: {e}"));
-}
+use solution15_bridge::{
+    BookingDb, BookingId, BusConfig, EventHandler, EventId, Handled, Handler, HandlerError,
+    IdentifiedEvent, JetStreamBus, NatsCluster, NatsServer, Offset, ServerError,
+    bookings_through_a_leader_kill, classify, publish,
+};
 
 /// The scenario, built once per test binary so that both buses get the very
 /// same events and ids.
 fn scenario_events() -> &'static [IdentifiedEvent] {
     static EVENTS: std::sync::OnceLock<Vec<IdentifiedEvent>> = std::sync::OnceLock::new();
-    EVENTS.get_or_init(scenario)
+    EVENTS.get_or_init(|| scenario('B'))
 }
 
 #[tokio::test]
@@ -106,37 +41,16 @@ async fn the_same_scenario_gives_the_same_bookings_on_the_durable_log_and_on_jet
     // log or broker.
     let partitions = NonZeroU32::MIN;
     let log_dir = tempfile::tempdir().expect("a folder for the log");
-    let worker = WorkerConfig {
-        retry: retry(),
-        park: ParkLimits {
-            max_per_booking: 4,
-            max_wait: Duration::from_secs(5),
-        },
-    };
-    let mut log_bus = LogBus::open(
-        log_dir.path(),
-        partitions,
-        FsyncPolicy::EveryRecord,
-        worker,
-        1,
-    )
-    .unwrap_or_else(|e| panic!("opening the log bus: {e}"));
+    let mut log_bus = log_bus(log_dir.path(), partitions);
     let log_db_dir = tempfile::tempdir().expect("a folder");
     let mut on_log = db(&log_db_dir);
-    run_scenario(&mut log_bus, &mut on_log).await;
+    run_scenario(&mut log_bus, scenario_events(), &mut on_log).await;
 
     let server = NatsServer::start().unwrap_or_else(|e| panic!("{e}"));
-    let config = BusConfig {
-        partitions,
-        retry: retry(),
-        ..BusConfig::new()
-    };
-    let mut jetstream = JetStreamBus::connect(&server.url(), config, 1)
-        .await
-        .unwrap_or_else(|e| panic!("connecting: {e}"));
+    let mut jetstream = jetstream_bus(&server, partitions).await;
     let js_db_dir = tempfile::tempdir().expect("a folder");
     let mut on_jetstream = db(&js_db_dir);
-    run_scenario(&mut jetstream, &mut on_jetstream).await;
+    run_scenario(&mut jetstream, scenario_events(), &mut on_jetstream).await;
 
     let on_log = on_log.snapshot().expect("a snapshot");
     let on_jetstream = on_jetstream.snapshot().expect("a snapshot");

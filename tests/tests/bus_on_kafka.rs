@@ -25,49 +25,23 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use cross_step_tests::bookings::{
+    db, jetstream_bus, log_bus, request, retry, run_scenario, scenario,
+};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use solution15_bridge::{
-    BusConfig, FsyncPolicy, JetStreamBus, LogBus, NatsServer, ParkLimits, WorkerConfig,
-};
+use solution15_bridge::NatsServer;
 use solution16_kafka::rdkafka::Message;
 use solution16_kafka::rdkafka::consumer::Consumer;
 use solution16_kafka::{
-    BookingDb, BookingEvent, BookingId, BrokerError, DbConfig, Durability, EventBus, EventHandler,
-    EventId, Handled, Handler, HandlerError, IdentifiedEvent, KafkaBus, KafkaConfig, Offset,
-    Partition, Progress, RetryPolicy, SeatId, TansuBroker, UserId, classify, decode_identified,
-    harness, partition_of, publish, read_topic,
+    BookingDb, BookingId, BrokerError, EventBus, EventHandler, EventId, Handled, Handler,
+    HandlerError, IdentifiedEvent, KafkaBus, KafkaConfig, Offset, Partition, Progress, TansuBroker,
+    classify, decode_identified, harness, partition_of, publish, read_topic,
 };
 
 /// How long a reconnect, a rejoin or a catch-up may take before a test
 /// gives up: reconnects to a restarted broker took 2 to 13 s.
 const PATIENCE: Duration = Duration::from_secs(60);
-
-fn retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 5,
-        base: Duration::from_millis(20),
-        cap: Duration::from_millis(200),
-    }
-}
-
-fn db(dir: &tempfile::TempDir) -> BookingDb {
-    let config = DbConfig {
-        busy_timeout: Duration::from_millis(200),
-        durability: Durability::SurvivesProcessCrash,
-        read_only: false,
-    };
-    BookingDb::open(&dir.path().join("bookings.sqlite"), config)
-        .unwrap_or_else(|e| panic!("opening the booking database: {e}"))
-}
-
-fn request(booking_id: BookingId, seat: &str) -> IdentifiedEvent {
-    IdentifiedEvent::new(BookingEvent::ReservationRequested {
-        booking_id,
-        seat_id: SeatId::parse(seat).expect("a valid seat"),
-        user_id: UserId::new(),
-    })
-}
 
 /// `count` booking requests, two for each seat `{row}1`, `{row}2`, ...
 /// (up to 999 seats a row, then the next row): exactly one of each pair
@@ -135,87 +109,22 @@ fn seats_sold(db: &BookingDb) -> (usize, BTreeMap<String, usize>) {
 
 // ---- the same scenario on three buses ----------------------------------
 
-/// A day at the box office: requests, competing requests for the same seat,
-/// payments (one of them twice, under two event ids), and one event
-/// published twice under the same id, as a producer retry would.
-fn scenario() -> Vec<IdentifiedEvent> {
-    let mut events = Vec::new();
-    let mut bookings = Vec::new();
-    for n in 1..=12 {
-        let booking_id = BookingId::new();
-        bookings.push(booking_id);
-        events.push(request(booking_id, &format!("K{n}")));
-        if n % 3 == 0 {
-            events.push(request(BookingId::new(), &format!("K{n}")));
-        }
-    }
-    for (n, booking_id) in bookings.iter().enumerate() {
-        if n % 2 == 0 {
-            events.push(IdentifiedEvent::new(BookingEvent::PaymentReceived {
-                booking_id: *booking_id,
-            }));
-        }
-    }
-    events.push(IdentifiedEvent::new(BookingEvent::PaymentReceived {
-        booking_id: bookings[0],
-    }));
-    let retried = events[3].clone();
-    events.push(retried);
-    events
-}
-
-async fn run_scenario<B: EventBus>(
-    bus: &mut B,
-    events: &[IdentifiedEvent],
-    handler: &mut BookingDb,
-) {
-    for event in events {
-        bus.publish(event)
-            .await
-            .unwrap_or_else(|e| panic!("publishing: {e}"));
-    }
-    bus.run_until_idle(handler)
-        .await
-        .unwrap_or_else(|e| panic!("consuming: {e}"));
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_scenario_gives_the_same_bookings_on_the_log_on_jetstream_and_on_kafka() {
     // One partition: across partitions, which of two bookings gets a
     // contested seat depends on the order the consumer takes them in, on any
     // log or broker.
     let partitions = NonZeroU32::MIN;
-    let events = scenario();
+    let events = scenario('K');
 
     let log_dir = tempfile::tempdir().expect("a folder for the log");
-    let worker = WorkerConfig {
-        retry: retry(),
-        park: ParkLimits {
-            max_per_booking: 4,
-            max_wait: Duration::from_secs(5),
-        },
-    };
-    let mut log_bus = LogBus::open(
-        log_dir.path(),
-        partitions,
-        FsyncPolicy::EveryRecord,
-        worker,
-        1,
-    )
-    .unwrap_or_else(|e| panic!("opening the log bus: {e}"));
+    let mut log_bus = log_bus(log_dir.path(), partitions);
     let log_db_dir = tempfile::tempdir().expect("a folder");
     let mut on_log = db(&log_db_dir);
     run_scenario(&mut log_bus, &events, &mut on_log).await;
 
     let server = NatsServer::start().unwrap_or_else(|e| panic!("{e}"));
-    let nats = BusConfig {
-        partitions,
-        retry: retry(),
-        ..BusConfig::new()
-    };
-    let mut jetstream = JetStreamBus::connect(&server.url(), nats, 1)
-        .await
-        .unwrap_or_else(|e| panic!("connecting to JetStream: {e}"));
+    let mut jetstream = jetstream_bus(&server, partitions).await;
     let js_db_dir = tempfile::tempdir().expect("a folder");
     let mut on_jetstream = db(&js_db_dir);
     run_scenario(&mut jetstream, &events, &mut on_jetstream).await;
