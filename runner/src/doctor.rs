@@ -32,6 +32,7 @@ pub fn doctor(workshop: &Workshop) -> bool {
         ),
         nats_server(),
         tansu(),
+        make(),
     ];
     println!("{}\n", paint(TITLE, "Workshop doctor"));
     let mut healthy = true;
@@ -275,6 +276,30 @@ fn tansu_finding(version: Option<&str>) -> Finding {
     }
 }
 
+/// Step 16's Kafka client builds the librdkafka it bundles (C) with its own
+/// `./configure` and `make`; a C compiler is there already, since Rust links
+/// with it, but `make` may not be.
+fn make() -> Finding {
+    let version = run("make", &["--version"]).or_else(|| run("gmake", &["--version"]));
+    make_finding(version.as_deref())
+}
+
+/// What `make --version` printed (`None`: no make found) says to do.
+fn make_finding(version: Option<&str>) -> Finding {
+    match version {
+        Some(version) => Finding::Ok(format!(
+            "{} (step 16 builds librdkafka with it)",
+            version.lines().next().unwrap_or("make").trim()
+        )),
+        None => Finding::Optional(
+            "make not found: only for step 16, whose Kafka client builds the C library it \
+             bundles with `make`: Debian/Ubuntu `sudo apt-get install make`, macOS \
+             `xcode-select --install`"
+                .to_owned(),
+        ),
+    }
+}
+
 fn run(program: impl AsRef<Path>, args: &[&str]) -> Option<String> {
     let output = Command::new(program.as_ref()).args(args).output().ok()?;
     output
@@ -285,7 +310,24 @@ fn run(program: impl AsRef<Path>, args: &[&str]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Finding, fetch_args, host_from_version, tansu_finding, version_at_least};
+    use super::{
+        Finding, fetch_args, host_from_version, make_finding, tansu_finding, version_at_least,
+    };
+
+    #[test]
+    fn a_missing_make_says_it_is_for_step_16_and_how_to_get_it() {
+        let Finding::Optional(text) = make_finding(None) else {
+            panic!("a missing make only matters for step 16: optional, not a problem");
+        };
+        assert!(
+            text.contains("step 16") && text.contains("apt-get install make"),
+            "{text}"
+        );
+        assert!(matches!(
+            make_finding(Some("GNU Make 4.4.1\nBuilt for x86_64")),
+            Finding::Ok(text) if text.starts_with("GNU Make 4.4.1 ")
+        ));
+    }
 
     #[test]
     fn a_missing_tansu_says_how_to_install_it_with_sqlite_storage() {
