@@ -12,6 +12,13 @@ pub fn show_progress(workshop: &Workshop) -> Result<()> {
     let progress = Progress::load(workshop);
     println!("{}\n", paint(TITLE, "Unstoppable Events: your progress"));
     let mut next = None;
+    // The titles in one column, as wide as the longest.
+    let title_width = workshop
+        .steps()
+        .iter()
+        .map(|step| step.title.chars().count())
+        .max()
+        .unwrap_or(0);
     for step in workshop.steps() {
         let state = progress::state(workshop, &progress, step)?;
         let (mark, text) = match &state {
@@ -47,7 +54,12 @@ pub fn show_progress(workshop: &Workshop) -> Result<()> {
         if next.is_none() && !state.is_done() {
             next = Some(step);
         }
-        println!(" {mark} {:02} {:<48} {text}", step.number, step.title);
+        println!(
+            " {mark} {:02} {:<width$} {text}",
+            step.number,
+            step.title,
+            width = title_width
+        );
     }
     println!();
     match next {
