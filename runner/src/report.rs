@@ -209,6 +209,23 @@ pub fn problem_in_words(
         .find(|e| &e.name == name)
         .map(|e| step.test_file(e).display().to_string())
         .unwrap_or_default();
+    // In a step whose tests are one program, a module has no target of its
+    // own, and a hang or crash anywhere stops every exercise's tests.
+    let test_file = if step.one_test_binary {
+        let module = step
+            .exercises
+            .iter()
+            .find(|e| &e.name == name)
+            .map_or(name, |e| &e.test);
+        format!("{test_file} (or its `mod {module};` line in tests/exercises/main.rs)")
+    } else {
+        test_file
+    };
+    let shared = if step.one_test_binary {
+        " The step's tests are one program, so the hang or crash may be in another exercise's tests."
+    } else {
+        ""
+    };
     let words = match problem {
         Problem::Missing => format!(
             "the tests of `{name}` did not run: {test_file} is missing or is no longer a test. \
@@ -232,17 +249,17 @@ pub fn problem_in_words(
                 "Something stopped the test program from outside, or your code ended it."
             };
             format!(
-                "the tests of `{name}` crashed ({signal}) before they could all report, so they count as failing. {guess}"
+                "the tests of `{name}` crashed ({signal}) before they could all report, so they count as failing. {guess}{shared}"
             )
         }
         Problem::Crashed(Crash::Exit(status)) => format!(
             "the tests of `{name}` stopped before they could all report ({status}), so they count as failing. \
-             Does your code call `std::process::exit`?"
+             Does your code call `std::process::exit`?{shared}"
         ),
         Problem::TimedOut => format!(
             "the tests of `{name}` ({test_file}) were still running after {} s, so the check stopped them; \
              they count as failing. Look for a loop that never ends, or a future that returns Pending and is never woken. \
-             (`cargo workshop check {:02} --timeout SECONDS` changes the limit.)",
+             (`cargo workshop check {:02} --timeout SECONDS` changes the limit.){shared}",
             limit.as_secs(),
             step.number
         ),

@@ -230,18 +230,8 @@ impl EventBus for KafkaBus {
 /// Creates the booking topic with `config.partitions` partitions and the
 /// dead-letter topic with one, unless they exist.
 pub async fn create_topics(config: &KafkaConfig) -> Result<(), KafkaBusError> {
-    let mut admin = ClientConfig::new();
-    admin.set("bootstrap.servers", &config.bootstrap);
-    create_topics_with(admin, config).await
-}
-
-/// [`create_topics`] with an admin client made from `admin` (a test's,
-/// tuned for a broker on loopback).
-pub async fn create_topics_with(
-    admin: ClientConfig,
-    config: &KafkaConfig,
-) -> Result<(), KafkaBusError> {
-    let admin: AdminClient<DefaultClientContext> = admin
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", &config.bootstrap)
         .create()
         .map_err(|source| KafkaBusError::Client { source })?;
     let partitions = i32::try_from(config.partitions.get()).unwrap_or(i32::MAX);

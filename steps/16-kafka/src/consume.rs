@@ -62,7 +62,8 @@ pub struct PartitionProgress {
     /// The high watermark: the offset the next record published to the
     /// partition will get.
     pub end: Offset,
-    /// Records published and not committed yet: `end - committed`.
+    /// Records published and not committed yet: `end - committed`, or 0 when
+    /// a commit is past the end (a topic recreated or cut short).
     pub lag: u64,
 }
 

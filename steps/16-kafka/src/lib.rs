@@ -39,9 +39,7 @@ pub use consume::{
     consumer_config, partition_number, partition_progress, progress,
 };
 pub use error::KafkaBusError;
-pub use kafka_bus::{
-    KafkaBus, StoredRecord, create_topics, create_topics_with, read_topic,
-};
+pub use kafka_bus::{KafkaBus, StoredRecord, create_topics, read_topic};
 pub use produce::{
     EVENT_ID_HEADER, key_of, producer_config, publish, publish_error,
 };

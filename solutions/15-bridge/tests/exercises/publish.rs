@@ -9,7 +9,8 @@ use crate::common::{
     streams,
 };
 use solution15_bridge::{
-    OutboxDb, decode_identified, partition_of, publish, relay_once, subject,
+    BusError, OutboxDb, STREAM, decode_identified, partition_of, publish,
+    relay_once, subject,
 };
 
 #[tokio::test]
@@ -19,7 +20,11 @@ async fn a_published_event_is_stored_with_its_id_as_nats_msg_id() {
     let (_, event) = requested(&fresh_seat());
     let published = publish(&jetstream, &event, NonZeroU32::MIN).await;
     let published = published.unwrap_or_else(|e| {
-        panic!("publishing to a running server must work: {e} ({e:?})")
+        panic!(
+            "publishing to a running server must work: {e} ({e:?}); \
+             \"no responders\" means no stream stores the subject: publish on \
+             subject(partition_of(..)), bookings.<partition>"
+        )
     });
     assert!(
         !published.duplicate,
@@ -160,5 +165,28 @@ async fn the_outbox_relay_publishes_again_after_a_crash_and_the_server_drops_the
         stored(&jetstream).await,
         4,
         "after the crash and the second pass, each row is in the stream once"
+    );
+}
+
+#[tokio::test]
+async fn a_publish_the_server_does_not_confirm_is_an_error_naming_its_subject()
+{
+    let server = server();
+    let jetstream = streams(&server, &config(3)).await;
+    // No stream stores the subjects any more: the message goes out, and no
+    // acknowledgement comes back.
+    jetstream
+        .delete_stream(STREAM)
+        .await
+        .expect("deleting the booking stream");
+    let (_, event) = requested(&fresh_seat());
+    let published = publish(&jetstream, &event, NonZeroU32::MIN).await;
+    assert!(
+        matches!(&published, Err(BusError::Publish { subject, .. })
+            if subject == "bookings.0"),
+        "a publish the server did not confirm must come back as \
+         BusError::Publish naming the subject it was sent on (bookings.0 \
+         here), not panic and not be reported as stored: the caller \
+         publishes the same event again, got {published:?}"
     );
 }

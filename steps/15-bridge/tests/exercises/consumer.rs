@@ -8,7 +8,8 @@ use crate::common::{
     sequence_and_delivered, server, stream_with_consumer,
 };
 use step15_bridge::async_nats::jetstream::{
-    self, AckKind, consumer::AckPolicy, consumer::PullConsumer,
+    self, AckKind,
+    consumer::{AckPolicy, DeliverPolicy, PullConsumer},
 };
 use step15_bridge::{
     BusConfig, CONSUMER, NatsServer, consumer_config, progress,
@@ -57,6 +58,24 @@ fn the_consumer_is_durable_with_explicit_acks_and_the_configured_bounds() {
     assert_eq!(
         got.max_ack_pending, 9,
         "max_ack_pending must be config.max_ack_pending as i64 (9 here)"
+    );
+    assert_eq!(
+        got.deliver_policy,
+        DeliverPolicy::All,
+        "a new consumer starts at the first message the stream holds \
+         (DeliverPolicy::All, the default): New or Last skip the bookings \
+         published before the service first started"
+    );
+    assert!(
+        got.filter_subject.is_empty(),
+        "no subject filter: one consumer takes every partition's subject, \
+         bookings.*"
+    );
+    assert_eq!(
+        got.inactive_threshold,
+        Duration::ZERO,
+        "no inactive_threshold on a durable consumer: the server would \
+         delete it, and its ack floor with it, while the service is down"
     );
 }
 
@@ -148,6 +167,7 @@ async fn progress_is_the_ack_floor_as_committed_offset_and_num_pending_as_lag()
         "nothing acked: committed 0, all five messages are lag"
     );
     let out = fetch_now(&consumer, 3).await;
+    assert_eq!(out.len(), 3, "the consumer hands out the three asked for");
     for message in &out[..2] {
         message.double_ack().await.expect("an ack");
     }

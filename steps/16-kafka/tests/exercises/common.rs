@@ -1,19 +1,14 @@
-//! Fixtures shared by the exercises' tests: events, booking databases, and
-//! handlers that note every call.
+//! Fixtures shared by the exercises' tests: events, a retry policy, and a
+//! handler that notes every call.
 
-// Each exercise uses only some of these.
-#![allow(dead_code)]
-
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use step16_kafka::{
-    BookingDb, BookingEvent, BookingId, DbConfig, Durability, EventHandler,
-    EventId, Handled, Handler, HandlerError, IdentifiedEvent, Offset,
-    RetryPolicy, SeatId, UserId, classify,
+    BookingEvent, BookingId, EventId, Handler, HandlerError, IdentifiedEvent,
+    Offset, RetryPolicy, SeatId, UserId,
 };
 
 pub use step16_kafka::harness::*;
@@ -52,67 +47,6 @@ pub fn requested() -> (BookingId, IdentifiedEvent) {
         user_id: UserId::new(),
     };
     (booking_id, IdentifiedEvent::new(event))
-}
-
-pub fn paid(booking_id: BookingId) -> IdentifiedEvent {
-    IdentifiedEvent::new(BookingEvent::PaymentReceived { booking_id })
-}
-
-/// Step 11's booking database in a folder of its own.
-pub struct TestDb {
-    _dir: tempfile::TempDir,
-    pub path: PathBuf,
-}
-
-impl TestDb {
-    pub fn new() -> TestDb {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let path = dir.path().join("bookings.sqlite");
-        TestDb { _dir: dir, path }
-    }
-
-    pub fn open(&self) -> BookingDb {
-        let config = DbConfig {
-            busy_timeout: Duration::from_millis(50),
-            durability: Durability::SurvivesProcessCrash,
-            read_only: false,
-        };
-        BookingDb::open(&self.path, config)
-            .unwrap_or_else(|e| panic!("opening the booking database: {e}"))
-    }
-}
-
-/// Step 11's handler, unchanged, with a note of each call: which event, and
-/// whether it was its first delivery or a duplicate the dedupe absorbed.
-pub struct Counting {
-    pub db: BookingDb,
-    pub first: Vec<EventId>,
-    pub duplicates: Vec<EventId>,
-}
-
-impl Counting {
-    pub fn new(db: BookingDb) -> Counting {
-        Counting {
-            db,
-            first: Vec::new(),
-            duplicates: Vec::new(),
-        }
-    }
-}
-
-impl Handler for Counting {
-    fn handle(
-        &mut self,
-        offset: Offset,
-        event: &IdentifiedEvent,
-    ) -> Result<(), HandlerError> {
-        match EventHandler::handle(&mut self.db, offset, event) {
-            Ok(Handled::First(_)) => self.first.push(event.id),
-            Ok(Handled::Duplicate(_)) => self.duplicates.push(event.id),
-            Err(error) => return Err(classify(&error)),
-        }
-        Ok(())
-    }
 }
 
 /// A handler that fails its first `failures` calls with `error`, then

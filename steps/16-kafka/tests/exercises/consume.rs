@@ -40,6 +40,7 @@ fn consumer(config: &KafkaConfig) -> TestClient<StreamConsumer> {
 fn the_consumer_joins_the_group_and_commits_only_by_hand() {
     let mut config = KafkaConfig::new("127.0.0.1:9092");
     config.group = "the-test-group".to_owned();
+    config.fetch_wait = Duration::from_millis(1_250);
     assert_eq!(
         setting(&config, "bootstrap.servers").as_deref(),
         Some("127.0.0.1:9092"),
@@ -62,6 +63,12 @@ fn the_consumer_joins_the_group_and_commits_only_by_hand() {
         Some("false"),
         "set enable.auto.offset.store to \"false\": otherwise the client \
          notes every record it hands out for the next commit"
+    );
+    assert_eq!(
+        setting(&config, "fetch.wait.max.ms").as_deref(),
+        Some("1250"),
+        "fetch.wait.max.ms must be config.fetch_wait in whole milliseconds \
+         (as_millis)"
     );
 }
 
@@ -96,7 +103,8 @@ async fn commit_after_commits_the_next_offset_to_read() {
     assert_eq!(
         committed_by(&consumer, &config),
         vec![None],
-        "nothing is committed before commit_after: is auto-commit off?"
+        "nothing is committed before commit_after: only your commit may \
+         commit (enable.auto.commit and enable.auto.offset.store off)"
     );
     commit_after(&consumer, &second)
         .unwrap_or_else(|e| panic!("committing: {e} ({e:?})"));
@@ -188,6 +196,12 @@ fn the_lag_is_the_high_watermark_minus_the_committed_offset() {
     assert_eq!(
         caught_up.lag, 0,
         "committed 5 with high watermark 5: nothing left, a lag of 0"
+    );
+    let past_the_end = partition_progress(0, rdkafka::Offset::Offset(7), 5);
+    assert_eq!(
+        past_the_end.lag, 0,
+        "a commit past the high watermark (a topic recreated or cut short) \
+         is no lag, not an overflow: end.saturating_sub(committed)"
     );
 }
 

@@ -62,7 +62,7 @@ fn the_producer_partitions_keys_as_step_03_does() {
 #[test]
 fn the_producer_takes_batching_and_its_bounds_from_the_config() {
     let mut config = KafkaConfig::new("127.0.0.1:9092");
-    config.linger = Duration::from_millis(7);
+    config.linger = Duration::from_millis(1_007);
     config.batch_bytes = 12_345;
     config.queue_max_messages = 321;
     config.queue_max_kbytes = 4_321;
@@ -70,7 +70,7 @@ fn the_producer_takes_batching_and_its_bounds_from_the_config() {
     for (name, want, why) in [
         (
             "linger.ms",
-            "7",
+            "1007",
             "config.linger in whole milliseconds (step 04)",
         ),
         ("batch.size", "12345", "config.batch_bytes (step 04)"),
@@ -134,7 +134,11 @@ async fn published_events_are_stored_in_step_03s_partitions_with_key_id_and_byte
         sent.push((event, published));
     }
     let stored = read_all(&config, &config.topic).await;
-    assert_eq!(stored.len(), 12, "each publish stores one record");
+    assert_eq!(
+        stored.len(),
+        12,
+        "each publish stores one record, on config.topic"
+    );
     for (event, published) in &sent {
         let id = event.id.to_string();
         let found = stored.iter().find(|record| {
@@ -227,7 +231,8 @@ async fn a_full_producer_queue_hands_the_event_back_at_once() {
         matches!(second, Err(KafkaBusError::QueueFull)),
         "a second event while the queue is full must come back at once as \
          KafkaBusError::QueueFull (send_result, not send, which waits for \
-         room; step 05), got {second:?}"
+         room; step 05), and the queue must hold config.queue_max_messages \
+         (queue.buffering.max.messages), got {second:?}"
     );
     let stored = read_all(&config, &config.topic).await;
     assert_eq!(
